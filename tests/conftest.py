@@ -1,0 +1,32 @@
+"""Shared fixtures: fake AWS credentials for every test, and the offline emulator."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+# Never let a test reach a real account, whatever the developer's shell has configured.
+for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+    os.environ.pop(_var, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "serverlesspresso-tests")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlesspressoTests")
+
+
+@pytest.fixture
+def aws():
+    """moto with Step Functions execution and the project's emulator fixes; parked executions are
+    stopped and their threads joined before the mock ends, so nothing leaks into the next test."""
+    from localcloud import moto_gaps
+
+    with moto_gaps.emulator():
+        yield
