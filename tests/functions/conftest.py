@@ -8,11 +8,16 @@
 - ``eventbridge_event(detail_type, detail)``: an EventBridge envelope as a rule delivers it to a target.
 - ``event_tap(bus_name)``: an SQS queue subscribed to every event of ``source`` on the bus;
   ``tap.received()`` returns the events delivered so far (full envelopes, ``detail`` parsed).
+- ``order_table``: the order table of SYSTEM.md §6 (keys, GSI-status, GSI-userId, LSI-timestamp).
+- ``function_logs``: the records the functions' Powertools logger wrote during the test
+  (``function_logs.at("WARNING")`` → messages).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -124,3 +129,67 @@ class EventTap:
 @pytest.fixture
 def event_tap() -> Callable[..., EventTap]:
     return EventTap
+
+
+class LogCapture(logging.Handler):
+    """Records of the Powertools logger of the running service (the logger is named after the service)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def at(self, level: str) -> list[str]:
+        return [record.getMessage() for record in self.records if record.levelname == level]
+
+
+@pytest.fixture
+def function_logs() -> Iterator[LogCapture]:
+    service_logger = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    capture = LogCapture()
+    service_logger.addHandler(capture)
+    yield capture
+    service_logger.removeHandler(capture)
+
+
+@pytest.fixture
+def order_table(mocked_aws: None) -> Any:
+    """The order table of SYSTEM.md §6 (keys and indexes), empty; a boto3 ``Table`` resource."""
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    projection = {"ProjectionType": "ALL"}
+    return dynamodb.create_table(
+        TableName=f"orders-{uuid.uuid4().hex[:8]}",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": kind}
+            for name, kind in (("PK", "S"), ("SK", "S"), ("ORDERSTATE", "S"), ("USERID", "S"), ("TS", "N"))
+        ],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "GSI-status",
+                "KeySchema": [
+                    {"AttributeName": "ORDERSTATE", "KeyType": "HASH"},
+                    {"AttributeName": "SK", "KeyType": "RANGE"},
+                ],
+                "Projection": projection,
+            },
+            {
+                "IndexName": "GSI-userId",
+                "KeySchema": [
+                    {"AttributeName": "USERID", "KeyType": "HASH"},
+                    {"AttributeName": "SK", "KeyType": "RANGE"},
+                ],
+                "Projection": projection,
+            },
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "LSI-timestamp",
+                "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "TS", "KeyType": "RANGE"}],
+                "Projection": projection,
+            }
+        ],
+    )
