@@ -1,0 +1,36 @@
+"""WorkflowStarted: record a new order as CREATED, with the task token that resumes its workflow."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from order_item import MalformedEvent, order_item, parse_workflow_started
+
+
+def required_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
+    return value
+
+
+logger = Logger()
+orders = boto3.resource("dynamodb").Table(required_env("ORDER_TABLE_NAME"))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> None:
+    try:
+        order = parse_workflow_started(event)
+    except MalformedEvent as problem:
+        logger.error(
+            "Rejected a malformed WorkflowStarted event; no order written", extra={"problem": str(problem)}
+        )
+        raise
+    orders.put_item(Item=order_item(order, now_ms=time.time_ns() // 1_000_000))
+    logger.info("Order created", extra={"orderId": order.order_id, "userId": order.user_id})
