@@ -188,7 +188,10 @@ def order_table(mocked_aws: None) -> Any:
         LocalSecondaryIndexes=[
             {
                 "IndexName": "LSI-timestamp",
-                "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "TS", "KeyType": "RANGE"}],
+                "KeySchema": [
+                    {"AttributeName": "PK", "KeyType": "HASH"},
+                    {"AttributeName": "TS", "KeyType": "RANGE"},
+                ],
                 "Projection": projection,
             }
         ],
