@@ -1,0 +1,104 @@
+"""PublishMetrics: count drink sales from the metrics queue, one SQS record at a time.
+
+Outcome per record (the event source mapping uses ReportBatchItemFailures):
+- a sale not seen before → daily aggregates and/or CloudWatch counts; acknowledged;
+- a sale whose event id was already counted (redelivery, duplicate on the bus) → acknowledged, not counted;
+- an event without a usable drink → logged, acknowledged (a poison message never loops);
+- a body that is not an EventBridge event (not JSON, no id, unreadable time) → reported as failed, so it
+  reaches the dead-letter queue after the queue's receive limit and its alarm shows the misrouting;
+- an AWS error → reported as failed; only that record is retried.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Any
+
+import boto3
+from aggregates import (
+    DRINK_DIMENSION,
+    METRIC_NAME,
+    SINK_CLOUDWATCH,
+    SINK_DYNAMODB,
+    MalformedEvent,
+    NotASale,
+    Sale,
+    metric_counts,
+    parse_body,
+    parse_sinks,
+    read_sale,
+)
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from ledger import SalesLedger
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
+    return value
+
+
+SINKS = parse_sinks(_required_env("METRICS_SINKS"))
+NAMESPACE = _required_env("POWERTOOLS_METRICS_NAMESPACE") if SINK_CLOUDWATCH in SINKS else None
+LEDGER = SalesLedger(
+    boto3.client("dynamodb"),
+    _required_env("METRICS_TABLE_NAME"),
+    write_aggregates=SINK_DYNAMODB in SINKS,
+)
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def count_record(record: SQSRecord, counted: list[Sale]) -> None:
+    try:
+        outcome = read_sale(parse_body(record.body))
+    except MalformedEvent as error:
+        logger.error(
+            "Message is not an event; left for the dead-letter queue",
+            extra={"message_id": record.message_id, "error": str(error), "body": record.body[:500]},
+        )
+        raise
+    if isinstance(outcome, NotASale):
+        logger.warning(
+            "Event not counted",
+            extra={"message_id": record.message_id, "event_id": outcome.event_id, "reason": outcome.reason},
+        )
+        return
+    if LEDGER.record_once(outcome):
+        counted.append(outcome)
+    else:
+        logger.info(
+            "Event already counted", extra={"message_id": record.message_id, "event_id": outcome.event_id}
+        )
+
+
+def publish_counts(sales: list[Sale]) -> None:
+    """One EMF document per ``Drink`` value; no ``service`` dimension, so the metric identity is exactly
+    namespace + metric name + ``Drink``."""
+    for drink, count in metric_counts(sales).items():
+        metrics = EphemeralMetrics(namespace=NAMESPACE, service="")
+        metrics.add_dimension(name=DRINK_DIMENSION, value=drink)
+        metrics.add_metric(name=METRIC_NAME, unit=MetricUnit.Count, value=count)
+        metrics.flush_metrics()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    counted: list[Sale] = []
+    try:
+        return process_partial_response(
+            event=event,
+            record_handler=partial(count_record, counted=counted),
+            processor=processor,
+            context=context,
+        )
+    finally:
+        # Emitted only for sales this invocation recorded first, even if the rest of the batch failed.
+        if SINK_CLOUDWATCH in SINKS:
+            publish_counts(counted)
