@@ -1,0 +1,235 @@
+"""Evaluate the Pulumi program (or one component) offline, under Pulumi's mocks, and record what it declares.
+
+Used by the unit tests (resources recorded with plausible ids and ARNs) and by the local cloud (a `Mocks`
+subclass that creates each resource in the emulator). It stands in for the CLI: it merges `Pulumi.yaml`
+defaults with `Pulumi.<stack>.yaml`, as `pulumi up` does, and hands the program its config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT_ID = "123456789012"
+
+
+def project_name(repo: Path = REPO_ROOT) -> str:
+    return yaml.safe_load((repo / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_names(repo: Path = REPO_ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in repo.glob("Pulumi.*.yaml"))
+
+
+def stack_config(stack: str, repo: Path = REPO_ROOT) -> dict[str, str]:
+    """What the CLI hands the program for `stack`: project defaults overlaid by the stack file, as text."""
+    project = yaml.safe_load((repo / "Pulumi.yaml").read_text())
+    name = project["name"]
+    values: dict[str, Any] = {
+        f"{name}:{key}": spec["default"]
+        for key, spec in project.get("config", {}).items()
+        if "default" in spec
+    }
+    stack_file = repo / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        raise FileNotFoundError(
+            f"no stack file {stack_file.name}; stacks are: {', '.join(stack_names(repo))}"
+        )
+    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config", {}))
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program declared it: inputs, the state the mocks answered, and its options."""
+
+    type: str
+    name: str
+    urn: str
+    id: str
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    parent: str
+    provider: str
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    aliases: int
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    resources: list[Registration]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+# The service and ARN shape of each resource type the program declares; ids/ARNs the mocks make up.
+_ARN_SHAPES: dict[str, str] = {
+    "aws:dynamodb/table:Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",
+    "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
+    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:lambda/layerVersion:LayerVersion": "arn:aws:lambda:{region}:{account}:layer:{name}:1",
+    "aws:sfn/stateMachine:StateMachine": "arn:aws:states:{region}:{account}:stateMachine:{name}",
+    "aws:cloudwatch/eventBus:EventBus": "arn:aws:events:{region}:{account}:event-bus/{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{bus}/{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
+}
+# Input that carries the physical name, where it is not `name`.
+NAME_INPUTS: dict[str, str] = {
+    "aws:lambda/layerVersion:LayerVersion": "layerName",
+    "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+}
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers like the provider would: autonames, ids and ARNs; `call` answers the data sources we use."""
+
+    def __init__(self, region: str):
+        self.region = region
+
+    def physical_name(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        key = NAME_INPUTS.get(args.typ, "name")
+        if args.inputs.get(key):
+            return args.inputs[key]
+        # Like Pulumi's random suffix: differs between stacks, stable between runs of one stack.
+        suffix = hashlib.sha256(f"{pulumi.get_stack()}:{args.typ}:{args.name}".encode()).hexdigest()[:7]
+        prefix = args.inputs.get("namePrefix")
+        return f"{prefix}{suffix}" if prefix else f"{args.name}-{suffix}"
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        name = self.physical_name(args)
+        state = dict(args.inputs)
+        state.setdefault(NAME_INPUTS.get(args.typ, "name"), name)
+        shape = _ARN_SHAPES.get(args.typ)
+        if shape:
+            bus = args.inputs.get("eventBusName") or "default"
+            state["arn"] = shape.format(region=self.region, account=ACCOUNT_ID, name=name, bus=bus)
+        if args.typ == "aws:sqs/queue:Queue":
+            state["url"] = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{name}"
+            return state["url"], state
+        if args.typ == "aws:dynamodb/table:Table" and args.inputs.get("streamEnabled"):
+            state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
+        if args.typ == "aws:lambda/function:Function":
+            state["invokeArn"] = (
+                f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
+                f"{state['arn']}/invocations"
+            )
+        return state.get("arn", name), state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test", "userId": "test"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        raise NotImplementedError(f"the mocks do not answer {args.token}")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps the resource options that `MockResourceArgs` leaves out (protect, retain_on_delete, ...)."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):  # the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registered = self.resources[response.urn]
+        inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                id=registered.id,
+                inputs=inputs,
+                state=dict(registered.state),
+                parent=request.parent,
+                provider=request.provider,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=tuple(request.ignoreChanges),
+                dependencies=tuple(request.dependencies),
+                aliases=len(request.aliases) + len(request.aliasURNs),
+            )
+        )
+        return response
+
+
+def run(
+    stack: str,
+    program: Callable[[], Any] | None = None,
+    *,
+    config: Mapping[str, str] | None = None,
+    mocks: pulumi.runtime.Mocks | None = None,
+    repo: Path = REPO_ROOT,
+) -> ProgramRun:
+    """Evaluate `program` (default: the repo's `__main__.py`) for `stack` and return what it declared.
+
+    `config` overrides single keys (fully qualified, e.g. ``{"serverlesspresso:capacity": "3"}``).
+    """
+    values = stack_config(stack, repo)
+    values.update(config or {})
+    region = values.get("aws:region", "us-east-1")
+    mocks = mocks or RecordingMocks(region)
+    monitor = RecordingMonitor(mocks)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_all_config(values)
+        pulumi.runtime.set_mocks(
+            mocks, project=project_name(repo), stack=stack, preview=False, monitor=monitor
+        )
+        if program is None:
+            runpy.run_path(str(repo / "__main__.py"), run_name="__pulumi__")
+        else:
+            program()
+        loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
+        root = pulumi_settings.get_root_resource()
+        outputs = {
+            key: loop.run_until_complete(pulumi.Output.from_input(value).future())
+            for key, value in (getattr(root, "outputs", None) or {}).items()
+        }
+        return ProgramRun(stack=stack, resources=list(monitor.registrations), outputs=outputs)
+    finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        pulumi_settings.reset_options()
+        pulumi.runtime.set_all_config({})
+        asyncio.set_event_loop(None)
+        loop.close()
