@@ -409,8 +409,9 @@ def _cross_field_problems(v: Mapping[str, Any]) -> list[str]:
     if v["metricsQueueVisibilityTimeoutSeconds"] < least_visibility:
         problems.append(
             f"{PROJECT}:metricsQueueVisibilityTimeoutSeconds = "
-            f"{v['metricsQueueVisibilityTimeoutSeconds']} is not allowed; expected at least 6 x metricsConsumerTimeoutSeconds = {least_visibility}, or a "
-            "message reappears while its batch is still being counted"
+            f"{v['metricsQueueVisibilityTimeoutSeconds']} is not allowed; expected at least "
+            f"6 x metricsConsumerTimeoutSeconds = {least_visibility}, or a message reappears while "
+            "its batch is still being counted"
         )
     if v["metricsBatchSize"] > 10 and v["metricsBatchWindowSeconds"] < 1:
         problems.append(
