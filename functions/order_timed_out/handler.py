@@ -1,0 +1,44 @@
+"""OrderTimedOut: an order nobody finished in time leaves CREATED and becomes CANCELLED with the cause."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+from timeout_rules import MalformedEvent, cancellation_update, parse_order_timeout
+
+
+def required_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
+    return value
+
+
+logger = Logger()
+orders = boto3.resource("dynamodb").Table(required_env("ORDER_TABLE_NAME"))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> None:
+    try:
+        order = parse_order_timeout(event)
+    except MalformedEvent as problem:
+        logger.error(
+            "Rejected a malformed OrderTimeOut event; nothing written", extra={"problem": str(problem)}
+        )
+        raise
+    logger.append_keys(orderId=order.order_id, cause=order.cause)
+    try:
+        orders.update_item(**cancellation_update(order, now_ms=time.time_ns() // 1_000_000))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        logger.info("Order is unknown or no longer open; left as it is")
+        return
+    logger.info("Timed-out order cancelled")
