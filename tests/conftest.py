@@ -30,3 +30,25 @@ def aws():
 
     with moto_gaps.emulator():
         yield
+
+
+@pytest.fixture(scope="session")
+def program_run():
+    """`program_run(stack)`: the whole program evaluated under mocks with that stack's real config (cached)."""
+    from localcloud import program
+
+    runs = {}
+
+    def run(stack: str):
+        if stack not in runs:
+            runs[stack] = program.run(stack)
+        return runs[stack]
+
+    return run
+
+
+def pytest_generate_tests(metafunc):
+    if "stack" in metafunc.fixturenames:
+        from localcloud import program
+
+        metafunc.parametrize("stack", program.stack_names())

@@ -1,0 +1,59 @@
+"""The whole program, evaluated for every stack with that stack's real config file."""
+
+from __future__ import annotations
+
+TABLE = "aws:dynamodb/table:Table"
+
+
+def test_program_declares_the_shop_for_every_stack(program_run, stack):
+    run = program_run(stack)
+    assert len(run.of_type("aws:cloudwatch/eventBus:EventBus")) == 1
+    assert {"eventBusName", "eventBusArn", "orderTableName", "configTableName", "countingTableName"} <= set(
+        run.outputs
+    )
+    assert run.outputs["eventBusArn"].endswith(run.outputs["eventBusName"])
+
+
+def test_resource_names_are_unique_within_a_stack(program_run, stack):
+    urns = [r.urn for r in program_run(stack).resources]
+    assert len(urns) == len(set(urns))
+
+
+def test_prod_tables_are_protected_recoverable_and_kept_on_destroy(program_run):
+    tables = program_run("prod").of_type(TABLE)
+    assert tables
+    for table in tables:
+        assert table.protect and table.retain_on_delete, table.name
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": True}, table.name
+        assert table.inputs["deletionProtectionEnabled"] is True, table.name
+
+
+def test_dev_tables_can_be_torn_down(program_run):
+    for table in program_run("dev").of_type(TABLE):
+        assert not table.protect and not table.retain_on_delete, table.name
+        assert table.inputs["pointInTimeRecovery"] == {"enabled": False}, table.name
+        assert table.inputs.get("deletionProtectionEnabled") is False, table.name
+
+
+def test_order_table_has_the_indexes_the_apps_query(program_run):
+    orders = program_run("dev").named("shop-data-orders")
+    assert (orders.inputs["hashKey"], orders.inputs["rangeKey"]) == ("PK", "SK")
+    indexes = {i["name"]: (i["hashKey"], i["rangeKey"]) for i in orders.inputs["globalSecondaryIndexes"]}
+    assert indexes == {"GSI-status": ("ORDERSTATE", "SK"), "GSI-userId": ("USERID", "SK")}
+    assert [(i["name"], i["rangeKey"]) for i in orders.inputs["localSecondaryIndexes"]] == [
+        ("LSI-timestamp", "TS")
+    ]
+
+
+def test_config_table_streams_both_images(program_run):
+    config_table = program_run("dev").named("shop-data-config")
+    assert config_table.inputs["streamEnabled"] is True
+    assert config_table.inputs["streamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_local_stack_waits_only_seconds(program_run):
+    from localcloud import program
+
+    values = program.stack_config("local")
+    assert int(values["serverlesspresso:customerTimeoutSeconds"]) <= 10
+    assert int(values["serverlesspresso:baristaTimeoutSeconds"]) <= 10

@@ -1,0 +1,150 @@
+"""Properties that must hold for every resource the program records, in every stack."""
+
+from __future__ import annotations
+
+import json
+
+import config
+from components.iam import AWS_MANDATED_WILDCARDS
+from localcloud.program import NAME_INPUTS
+
+POLICY_INPUTS = {
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:sqs/queuePolicy:QueuePolicy": "policy",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
+}
+EXPLICIT_NAME_INPUTS = ("name", "namePrefix", "policyName", *NAME_INPUTS.values())
+
+
+def _policies(run):
+    for resource in run.resources:
+        key = POLICY_INPUTS.get(resource.type)
+        if key:
+            yield resource, json.loads(resource.inputs[key])
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_every_aws_resource_goes_through_the_tagged_stack_provider(program_run, stack):
+    run = program_run(stack)
+    [provider] = run.of_type("pulumi:providers:aws")
+    default_tags = provider.inputs["defaultTags"]
+    # Provider inputs reach the engine as JSON text.
+    tags = (json.loads(default_tags) if isinstance(default_tags, str) else default_tags)["tags"]
+    expected = config.load_config(
+        stack,
+        {
+            k.split(":", 1)[1]: v
+            for k, v in provider_config(stack).items()
+            if k.startswith("serverlesspresso:")
+        },
+        provider.inputs["region"],
+    ).tags
+    assert tags == {"project": "serverlesspresso", "stack": stack, **expected}
+    for resource in run.resources:
+        if resource.type.startswith("aws:"):
+            assert resource.provider.startswith(provider.urn), resource.urn
+
+
+def provider_config(stack):
+    from localcloud import program
+
+    return program.stack_config(stack)
+
+
+def test_every_log_group_has_the_stack_retention(program_run, stack):
+    run = program_run(stack)
+    retention = int(provider_config(stack)["serverlesspresso:logRetentionDays"])
+    groups = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert groups
+    for group in groups:
+        assert group.inputs.get("retentionInDays") == retention, group.name
+
+
+def test_no_policy_grants_star_except_the_documented_aws_mandated_actions(program_run, stack):
+    checked = 0
+    for resource, document in _policies(program_run(stack)):
+        for statement in document["Statement"]:
+            actions = _as_list(statement["Action"])
+            assert not any(a.endswith(":*") or a == "*" for a in actions), (resource.name, actions)
+            if "*" in _as_list(statement.get("Resource", [])):
+                unlisted = [a for a in actions if a not in AWS_MANDATED_WILDCARDS]
+                assert unlisted == [], f"{resource.name} grants {unlisted} on '*'"
+            checked += 1
+    assert checked > 0
+
+
+def test_resource_policies_admit_one_source_only(program_run, stack):
+    for resource, document in _policies(program_run(stack)):
+        if resource.type == "aws:iam/rolePolicy:RolePolicy":
+            continue
+        for statement in document["Statement"]:
+            assert statement["Condition"]["ArnEquals"]["aws:SourceArn"].startswith("arn:aws:"), resource.name
+
+
+def test_every_physical_name_we_choose_is_scoped_to_the_stack(program_run, stack):
+    for resource in program_run(stack).resources:
+        for key in EXPLICIT_NAME_INPUTS:
+            value = resource.inputs.get(key)
+            if value:
+                assert f"serverlesspresso-{stack}" in value, f"{resource.urn} hard-codes {key}={value!r}"
+
+
+def test_two_stacks_in_one_account_never_share_a_physical_name(program_run):
+    def physical_names(stack):
+        return {
+            r.state.get(k)
+            for r in program_run(stack).resources
+            if r.type.startswith("aws:")
+            for k in EXPLICIT_NAME_INPUTS
+            if r.state.get(k)
+        }
+
+    assert physical_names("dev") and physical_names("staging")
+    assert physical_names("dev").isdisjoint(physical_names("staging"))
+
+
+def test_every_rule_target_retries_and_dead_letters(program_run, stack):
+    targets = program_run(stack).of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert targets
+    for target in targets:
+        assert target.inputs["retryPolicy"]["maximumRetryAttempts"] >= 0, target.name
+        assert target.inputs["deadLetterConfig"]["arn"].startswith("arn:aws:sqs:"), target.name
+
+
+def test_every_function_retries_async_failures_into_a_dead_letter_queue(program_run, stack):
+    run = program_run(stack)
+    functions = run.of_type("aws:lambda/function:Function")
+    configs = {
+        c.inputs["functionName"]: c
+        for c in run.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    }
+    for function in functions:
+        invoke_config = configs[function.state["name"]]
+        assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"].startswith(
+            "arn:aws:sqs:"
+        )
+        assert function.inputs["loggingConfig"]["logGroup"], function.name
+
+
+def test_every_queue_is_encrypted(program_run, stack):
+    for queue in program_run(stack).of_type("aws:sqs/queue:Queue"):
+        assert queue.inputs.get("sqsManagedSseEnabled") is True, queue.name
+
+
+def test_every_table_is_encrypted_at_rest(program_run, stack):
+    for table in program_run(stack).of_type("aws:dynamodb/table:Table"):
+        assert table.inputs["serverSideEncryption"] == {"enabled": True}, table.name
+
+
+def test_seed_items_can_never_be_rewritten_by_a_later_update(program_run, stack):
+    items = program_run(stack).of_type("aws:dynamodb/tableItem:TableItem")
+    assert {i.name for i in items} >= {
+        "shop-data-seed-config",
+        "shop-data-seed-menu",
+        "shop-data-seed-counter",
+    }
+    for item in items:
+        assert "item" in item.ignore_changes, f"{item.name} would be reset by the next pulumi up"
