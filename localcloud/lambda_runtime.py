@@ -1,10 +1,33 @@
-"""Run a project Lambda handler in this process, the way the Lambda runtime would load it."""
+"""Run a project Lambda handler in this process, the way the Lambda runtime would load and call it.
+
+``load_handler`` imports one function folder; ``LambdaRuntime`` runs a deployed function from its code
+archive: it unpacks the zip once per code hash, imports the handler with the function's environment
+variables applied, calls it with a Lambda-like context and reports errors the way Lambda does
+(``FunctionError: Unhandled`` with ``{errorMessage, errorType, stackTrace}``). It also counts requests
+and billed duration per function, which a cost model reads from ``LambdaRuntime.usage``.
+
+``os.environ`` is process-wide, so imports and calls are serialised by one re-entrant lock: a handler
+that synchronously invokes another function (same thread) works; a handler that waits for another
+thread which itself needs a Lambda would deadlock (not a pattern this project uses).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
+import json
+import math
+import os
 import sys
-from collections.abc import Callable
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +59,176 @@ def load_handler(code_dir: Path, handler: str = "handler.handler", alias: str | 
             if origin.startswith(str(code_dir)):
                 del sys.modules[name]
     return getattr(module, function_name)
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """What the runtime needs to know about one deployed function (independent of any emulator)."""
+
+    name: str
+    arn: str
+    handler: str
+    code_zip: bytes
+    code_sha256: str
+    environment: dict[str, str] = field(default_factory=dict)
+    memory_mb: int = 128
+    timeout_s: int = 3
+    region: str = "us-east-1"
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method of the Python runtime's context object that handlers use."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_s - (time.monotonic() - self._started)) * 1000))
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """One invocation as Lambda reports it: the JSON payload, and ``function_error`` when it raised."""
+
+    payload: bytes
+    function_error: str | None
+    duration_ms: float
+    billed_duration_ms: int
+    request_id: str
+
+    @property
+    def failed(self) -> bool:
+        return self.function_error is not None
+
+    def payload_json(self) -> Any:
+        return json.loads(self.payload)
+
+
+@dataclass
+class FunctionUsage:
+    """Billing inputs for one function: requests, billed milliseconds and configured memory."""
+
+    requests: int = 0
+    errors: int = 0
+    billed_duration_ms: int = 0
+    memory_mb: int = 128
+
+
+_ENV_LOCK = threading.RLock()
+_EXTRACT_LOCK = threading.Lock()
+_DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "localcloud-lambda-code"
+
+
+@contextlib.contextmanager
+def _applied_environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set ``variables`` in ``os.environ`` for the duration, then restore exactly what was there."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class LambdaRuntime:
+    """Runs deployed functions in-process; one instance per emulator session (warm handlers are kept)."""
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir else _DEFAULT_CACHE_DIR
+        self.usage: dict[str, FunctionUsage] = {}
+        self._handlers: dict[tuple[Any, ...], Handler] = {}
+        self._usage_lock = threading.Lock()
+
+    def code_dir(self, config: FunctionConfig) -> Path:
+        """Unpack the function's zip once per code hash and return the folder (the import root)."""
+        key = "".join(ch if ch.isalnum() else "_" for ch in config.code_sha256) or "nohash"
+        target = self.cache_dir / key
+        with _EXTRACT_LOCK:
+            if not target.is_dir():
+                staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=self._ensure_cache_dir()))
+                with zipfile.ZipFile(io.BytesIO(config.code_zip)) as archive:
+                    archive.extractall(staging)
+                with contextlib.suppress(OSError):  # another process unpacked the same code first
+                    staging.rename(target)
+        return target
+
+    def _ensure_cache_dir(self) -> Path:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return self.cache_dir
+
+    def _environment(self, config: FunctionConfig) -> dict[str, str]:
+        return {
+            "AWS_REGION": config.region,
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+            "_HANDLER": config.handler,
+            **{str(k): str(v) for k, v in config.environment.items()},
+        }
+
+    def _handler(self, config: FunctionConfig) -> Handler:
+        key = (config.arn, config.code_sha256, config.handler, tuple(sorted(config.environment.items())))
+        if key not in self._handlers:
+            alias = f"lambda_{config.name}_{config.code_sha256[:12]}".replace("-", "_")
+            self._handlers[key] = load_handler(self.code_dir(config), config.handler, alias=alias)
+        return self._handlers[key]
+
+    def invoke(self, config: FunctionConfig, payload: Any) -> InvocationResult:
+        """Call the function's handler with ``payload`` (already parsed JSON) and report like Lambda."""
+        context = LambdaContext(
+            function_name=config.name,
+            invoked_function_arn=config.arn,
+            memory_limit_in_mb=config.memory_mb,
+            timeout_s=config.timeout_s,
+        )
+        function_error: str | None = None
+        with _ENV_LOCK, _applied_environment(self._environment(config)):
+            started = time.perf_counter()
+            try:
+                handler = self._handler(config)
+            except Exception as error:
+                handler = None
+                function_error = "Unhandled"
+                body = json.dumps(_error_payload(error, "Runtime.ImportModuleError")).encode()
+            if handler is not None:
+                try:
+                    body = json.dumps(handler(payload, context)).encode()
+                except Exception as error:
+                    function_error = "Unhandled"
+                    body = json.dumps(_error_payload(error)).encode()
+            duration_ms = (time.perf_counter() - started) * 1000
+        billed = max(1, math.ceil(duration_ms))
+        self._record(config, billed, failed=function_error is not None)
+        return InvocationResult(body, function_error, duration_ms, billed, context.aws_request_id)
+
+    def _record(self, config: FunctionConfig, billed_ms: int, failed: bool) -> None:
+        with self._usage_lock:
+            usage = self.usage.setdefault(config.name, FunctionUsage(memory_mb=config.memory_mb))
+            usage.requests += 1
+            usage.errors += int(failed)
+            usage.billed_duration_ms += billed_ms
+            usage.memory_mb = config.memory_mb
+
+
+def _error_payload(error: BaseException, error_type: str | None = None) -> dict[str, Any]:
+    return {
+        "errorMessage": str(error),
+        "errorType": error_type or type(error).__name__,
+        "stackTrace": traceback.format_tb(error.__traceback__),
+    }
