@@ -79,8 +79,11 @@ class ProgramRun:
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
 
-    def named(self, name: str) -> Registration:
-        matches = [r for r in self.resources if r.name == name]
+    def named(self, name: str, type_: str | None = None) -> Registration:
+        """The one resource with this logical name (custom resources first: a component shares its name)."""
+        matches = [r for r in self.resources if r.name == name and (type_ or r.type) == r.type]
+        if len(matches) > 1:
+            matches = [r for r in matches if r.type.startswith(("aws:", "pulumi:"))]
         if len(matches) != 1:
             raise KeyError(f"{len(matches)} resources named {name!r}")
         return matches[0]
