@@ -11,6 +11,7 @@ from components.data_stores import DataStores
 from components.event_backbone import EventBackbone
 from components.event_bus_rule import DeliveryPolicy, EventBusRule, FunctionTarget, StateMachineTarget
 from components.lambda_function import FunctionSettings, LambdaFunction
+from components.metrics_pipeline import MetricsPipeline
 from components.order_workflow import OrderWorkflow
 from components.powertools_layer import PowertoolsLayer
 
@@ -163,6 +164,22 @@ order_manager = OrderWorkflow(
     opts=in_stack,
 )
 
+# Sales, counted once each, into daily aggregates and CloudWatch.
+metrics = MetricsPipeline(
+    "metrics",
+    bus_name=events.bus_name,
+    bus_arn=events.bus_arn,
+    event_pattern={"source": [cfg.shop.event_source], "detail-type": ["OrderManager.WaitingCompletion"]},
+    event_source=cfg.shop.event_source,
+    settings=cfg.metrics,
+    protection=cfg.data_protection,
+    function_settings=function_settings,
+    delivery=delivery,
+    functions_dir=ROOT / "functions",
+    region=cfg.region,
+    opts=in_stack,
+)
+
 pulumi.export("region", cfg.region)
 pulumi.export("eventBusName", events.bus_name)
 pulumi.export("eventBusArn", events.bus_arn)
@@ -173,3 +190,7 @@ pulumi.export("configTableName", data.config_table.name)
 pulumi.export("countingTableName", data.counting_table.name)
 pulumi.export("orderProcessorArn", order_processor.arn)
 pulumi.export("orderManagerArn", order_manager.arn)
+pulumi.export("metricsTableName", metrics.table.name)
+pulumi.export("metricsQueueUrl", metrics.queue.url)
+pulumi.export("loadTestFunctionName", metrics.load_test.name)
+pulumi.export("dashboardName", metrics.dashboard.dashboard_name if metrics.dashboard else "")
