@@ -166,23 +166,6 @@ def test_stop_execution_aborts_a_parked_execution_at_once(aws):
     assert describe(execution_arn)["status"] == "ABORTED"
 
 
-def test_settle_waits_for_an_execution_to_reach_its_callback(aws):
-    machine_arn = create_machine(
-        {
-            "StartAt": "Slow",
-            "States": {
-                "Slow": {"Type": "Wait", "Seconds": 0, "Next": "Park"},
-                "Park": PARK_ON_TOKEN,
-            },
-        }
-    )
-    execution_arn = boto3.client("stepfunctions").start_execution(stateMachineArn=machine_arn)["executionArn"]
-    moto_gaps.settle()
-
-    entered = [event["type"] for event in history(execution_arn)]
-    assert "TaskStarted" in entered
-
-
 # --- gap 2: Lambda runs the real handler in-process ---------------------------------------------------
 
 HANDLER_SOURCE = """
@@ -200,6 +183,12 @@ def echo(event, context):
 
 def fail(event, context):
     raise ValueError("no " + os.environ["FLAVOUR"])
+
+
+def relay(event, context):
+    boto3.client("events").put_events(
+        Entries=[{"Source": "test.relay", "DetailType": "Relayed", "Detail": json.dumps(event["detail"])}]
+    )
 
 
 def record(event, context):
@@ -392,9 +381,9 @@ def put_event(detail: dict, detail_type: str = "Order.Placed") -> None:
     )
 
 
-def route(rule: str, *targets: dict) -> None:
+def route(rule: str, *targets: dict, source: str = "test.shop") -> None:
     events = boto3.client("events")
-    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["test.shop"]}))
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
     events.put_targets(Rule=rule, Targets=list(targets))
 
 
@@ -472,3 +461,38 @@ def test_function_retry_setting_and_on_failure_destination_are_honoured(aws):
     assert record["requestPayload"] == {"n": 5}
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["responsePayload"]["errorMessage"] == "no mocha"
+
+
+def test_settle_waits_for_cascading_deliveries(aws):
+    echo_arn = create_function("echo", "echo")
+    machine_arn = create_machine(
+        {"StartAt": "Echo", "States": {"Echo": invoke_task(echo_arn, Next="Park"), "Park": PARK_ON_TOKEN}}
+    )
+    route("orders", {"Id": "relay", "Arn": create_function("relay", "relay")})
+    route("relayed", {"Id": "workflow", "Arn": machine_arn, "RoleArn": ROLE_ARN}, source="test.relay")
+
+    put_event({"orderId": "6"})
+    moto_gaps.settle()
+
+    [execution] = boto3.client("stepfunctions").list_executions(stateMachineArn=machine_arn)["executions"]
+    started = [event for event in history(execution["executionArn"]) if event["type"] == "TaskStarted"]
+    assert [event["taskStartedEventDetails"]["resourceType"] for event in started] == ["lambda", "events"]
+
+
+def test_settle_waits_until_a_running_execution_parks_on_its_callback(aws):
+    function_arn = create_function("echo", "echo")
+    machine_arn = create_machine(
+        {
+            "StartAt": "Echo",
+            "States": {
+                "Echo": invoke_task(function_arn, Next="Rest"),
+                "Rest": {"Type": "Wait", "Seconds": 0, "Next": "Park"},
+                "Park": PARK_ON_TOKEN,
+            },
+        }
+    )
+    execution_arn = boto3.client("stepfunctions").start_execution(stateMachineArn=machine_arn)["executionArn"]
+    moto_gaps.settle()
+
+    started = [event for event in history(execution_arn) if event["type"] == "TaskStarted"]
+    assert [event["taskStartedEventDetails"]["resourceType"] for event in started] == ["lambda", "events"]
