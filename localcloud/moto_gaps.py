@@ -230,6 +230,7 @@ def emulator(region: str = "us-east-1") -> Iterator[None]:
                 finally:
                     _deliveries.close()
                     _stop_all_executions()
+                    _deliveries = _Deliveries()
     finally:
         if saved_region is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)

@@ -289,6 +289,19 @@ def test_handler_error_is_caught_by_its_error_type_in_the_workflow(aws):
     assert json.loads(json.loads(result["output"])["error"]["Cause"])["errorMessage"] == "no mocha"
 
 
+def test_handler_error_is_retried_as_a_task_failure(aws):
+    function_arn = create_function("fail", "fail")
+    retry = [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    machine_arn = create_machine(
+        {"StartAt": "Fail", "States": {"Fail": invoke_task(function_arn, Retry=retry, End=True)}}
+    )
+
+    result = run(machine_arn)
+
+    assert (result["status"], result["error"]) == ("FAILED", "ValueError")
+    assert moto_gaps.runtime().usage["fail"].requests == 2
+
+
 def test_boto3_invoke_reports_a_handler_error_like_lambda(aws):
     create_function("fail", "fail")
 
