@@ -1,0 +1,727 @@
+"""Materialise the real Pulumi program into moto: `MotoMocks` creates every declared resource through boto3.
+
+The program is evaluated by `localcloud.program.run` exactly as for the unit tests, but the mocks answer
+each registration by creating (or updating) the resource in the emulator and returning moto's real ids
+and ARNs, so references between resources are real. `deploy` is this project's `pulumi up`:
+
+- a `StackState` remembers what the previous deploy declared (type, logical name, inputs, id, state), so
+  a second deploy against the same emulator creates nothing twice: unchanged inputs keep the resource as
+  it is; changed inputs are applied in place (function code/configuration, state machine definition, log
+  retention, rule pattern, targets, queue attributes, ...), like the provider's update;
+- `ignore_changes` of the previous deploy is honoured (the seed `TableItem`s declare `["item"]`): such
+  inputs keep their recorded value, so an item is never rewritten by a later deploy;
+- a `TableItem` is created with `attribute_not_exists` on its key (create-only, like the provider);
+- a resource type this module cannot create is answered with plausible ids (so the program completes)
+  and LISTED in `DeploySummary.unsupported`; nothing is dropped silently.
+
+Physical names: RecordingMocks' autonaming (logical name + a suffix stable per stack), or the name the
+program chose. Approximations: resources that a later deploy no longer declares are reported as
+`removed` but left in the emulator; replacements (e.g. a table's key change) are applied as updates where
+moto allows it and otherwise reported; the Powertools layer is published as a small placeholder zip — the
+handlers import Powertools from this virtualenv, which has the pinned version the layer would contain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import threading
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pulumi
+
+from localcloud import program
+from localcloud.program import ACCOUNT_ID, RecordingMocks
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+@dataclass
+class Deployed:
+    """One resource as the last deploy left it (what Pulumi keeps in its state file)."""
+
+    type: str
+    name: str
+    id: str
+    inputs: dict[str, Any]
+    fingerprint: str
+    state: dict[str, Any]
+    ignore_changes: tuple[str, ...] = ()
+
+
+@dataclass
+class StackState:
+    """The stack's state between deploys, keyed by (type, logical name)."""
+
+    resources: dict[tuple[str, str], Deployed] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Deployed]:
+        return [r for r in self.resources.values() if r.type == type_]
+
+    def named(self, name: str, type_: str | None = None) -> Deployed:
+        matches = [r for r in self.resources.values() if r.name == name and (type_ in (None, r.type))]
+        if len(matches) != 1:
+            known = sorted({r.name for r in self.resources.values() if type_ in (None, r.type)})
+            raise KeyError(f"{len(matches)} resources named {name!r}; known: {', '.join(known)}")
+        return matches[0]
+
+
+@dataclass
+class DeploySummary:
+    """What one deploy did: every resource with its action, types it could not create, and leftovers."""
+
+    stack: str
+    actions: list[tuple[str, str, str]] = field(default_factory=list)  # (type, logical name, action)
+    unsupported: list[tuple[str, str]] = field(default_factory=list)  # (type, logical name)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+    def by_type(self) -> dict[str, dict[str, int]]:
+        """{type: {"created": n, "updated": n, "unchanged": n}} for every type deployed."""
+        counts: dict[str, dict[str, int]] = {}
+        for type_, _, action in self.actions:
+            counts.setdefault(type_, {CREATED: 0, UPDATED: 0, UNCHANGED: 0})[action] += 1
+        return dict(sorted(counts.items()))
+
+    def count(self, action: str) -> int:
+        return sum(1 for _, _, done in self.actions if done == action)
+
+    def action_of(self, name: str, type_: str | None = None) -> str:
+        matches = [done for t, n, done in self.actions if n == name and type_ in (None, t)]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r} in this deploy")
+        return matches[0]
+
+
+# --------------------------------------------------------------------------- inputs → comparable text
+
+
+def _fingerprint_value(value: Any) -> Any:
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {key: _fingerprint_value(item) for key, item in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset):
+        path = Path(value.path)
+        return {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    if isinstance(value, pulumi.FileArchive):
+        return {"dir": str(value.path)}  # a whole installed package: its version is pinned, not hashed
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
+    if isinstance(value, Mapping):
+        return {str(key): _fingerprint_value(item) for key, item in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_fingerprint_value(item) for item in value]
+    return value
+
+
+def fingerprint(inputs: Mapping[str, Any]) -> str:
+    return json.dumps(_fingerprint_value(inputs), sort_keys=True, default=str)
+
+
+def archive_zip(archive: pulumi.AssetArchive) -> bytes:
+    """The deployment package the provider would upload for an `AssetArchive` of files and folders."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for key, asset in sorted(archive.assets.items()):
+            if isinstance(asset, pulumi.FileAsset):
+                bundle.write(asset.path, key)
+            elif isinstance(asset, pulumi.StringAsset):
+                bundle.writestr(key, asset.text)
+            elif isinstance(asset, pulumi.FileArchive):
+                root = Path(asset.path)
+                for path in sorted(root.rglob("*")):
+                    if path.is_file() and "__pycache__" not in path.parts:
+                        bundle.write(path, f"{key}/{path.relative_to(root).as_posix()}")
+            else:
+                raise TypeError(f"unsupported asset {asset!r} at {key}")
+    return buffer.getvalue()
+
+
+def _placeholder_layer_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr(
+            "python/README.txt",
+            "Local cloud placeholder: functions import Powertools from the developer's virtualenv.\n",
+        )
+    return buffer.getvalue()
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _name_of(reference: str) -> str:
+    """A role/function given by ARN or by name → the name."""
+    return reference.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if reference.startswith("arn:") else reference
+
+
+def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+# --------------------------------------------------------------------------- the mocks
+
+
+Answer = tuple[str, dict[str, Any]]
+
+
+class MotoMocks(RecordingMocks):
+    """Pulumi mocks whose `new_resource` creates or updates the resource in moto (see the module doc)."""
+
+    def __init__(self, region: str, state: StackState, summary: DeploySummary):
+        super().__init__(region)
+        self.state = state
+        self.summary = summary
+        self.seen: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        session = boto3.session.Session(region_name=region)
+        self._clients: dict[str, Any] = {}
+        self._session = session
+        self._creators: dict[str, Callable[[str, dict[str, Any], Deployed | None], Answer]] = {
+            "aws:dynamodb/table:Table": self._table,
+            "aws:dynamodb/tableItem:TableItem": self._table_item,
+            "aws:cloudwatch/eventBus:EventBus": self._event_bus,
+            "aws:cloudwatch/eventRule:EventRule": self._event_rule,
+            "aws:cloudwatch/eventTarget:EventTarget": self._event_target,
+            "aws:cloudwatch/logGroup:LogGroup": self._log_group,
+            "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": self._log_resource_policy,
+            "aws:sqs/queue:Queue": self._queue,
+            "aws:sqs/queuePolicy:QueuePolicy": self._queue_policy,
+            "aws:iam/role:Role": self._role,
+            "aws:iam/rolePolicy:RolePolicy": self._role_policy,
+            "aws:lambda/layerVersion:LayerVersion": self._layer_version,
+            "aws:lambda/function:Function": self._function,
+            "aws:lambda/permission:Permission": self._permission,
+            "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": self._event_invoke_config,
+            "aws:lambda/eventSourceMapping:EventSourceMapping": self._event_source_mapping,
+            "aws:sfn/stateMachine:StateMachine": self._state_machine,
+            "aws:cloudwatch/dashboard:Dashboard": self._dashboard,
+            "aws:cloudwatch/metricAlarm:MetricAlarm": self._metric_alarm,
+            "aws:sns/topic:Topic": self._topic,
+        }
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> Answer:
+        if not args.custom or args.typ.startswith("pulumi:"):
+            return super().new_resource(args)
+        key = (args.typ, args.name)
+        with self._lock:
+            self.seen.add(key)
+            creator = self._creators.get(args.typ)
+            if creator is None:
+                self.summary.unsupported.append(key)
+                return super().new_resource(args)
+            prior = self.state.resources.get(key)
+            inputs = dict(args.inputs)
+            if prior is not None:
+                for ignored in prior.ignore_changes:
+                    if ignored in prior.inputs:
+                        inputs[ignored] = prior.inputs[ignored]
+            print_ = fingerprint(inputs)
+            if prior is not None and prior.fingerprint == print_:
+                self.summary.actions.append((args.typ, args.name, UNCHANGED))
+                return prior.id, dict(prior.state)
+            physical = self.physical_name(args)
+            id_, state = creator(physical, inputs, prior)
+            self.state.resources[key] = Deployed(
+                args.typ,
+                args.name,
+                id_,
+                inputs,
+                print_,
+                state,
+                prior.ignore_changes if prior else (),
+            )
+            self.summary.actions.append((args.typ, args.name, UPDATED if prior else CREATED))
+            return id_, dict(state)
+
+    # ----------------------------------------------------------------------- DynamoDB
+
+    def _table(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        ddb = self.client("dynamodb")
+        provisioned = inputs.get("billingMode") == "PROVISIONED"
+        throughput = {
+            "ReadCapacityUnits": _int(inputs.get("readCapacity")) or 1,
+            "WriteCapacityUnits": _int(inputs.get("writeCapacity")) or 1,
+        }
+
+        def key_schema(spec: Mapping[str, Any]) -> list[dict[str, str]]:
+            keys = [{"AttributeName": spec.get("hashKey") or inputs["hashKey"], "KeyType": "HASH"}]
+            if spec.get("rangeKey"):
+                keys.append({"AttributeName": spec["rangeKey"], "KeyType": "RANGE"})
+            return keys
+
+        def projection(spec: Mapping[str, Any]) -> dict[str, Any]:
+            result: dict[str, Any] = {"ProjectionType": spec.get("projectionType", "ALL")}
+            if spec.get("nonKeyAttributes"):
+                result["NonKeyAttributes"] = list(spec["nonKeyAttributes"])
+            return result
+
+        stream = (
+            {"StreamEnabled": True, "StreamViewType": inputs.get("streamViewType") or "NEW_AND_OLD_IMAGES"}
+            if inputs.get("streamEnabled")
+            else {"StreamEnabled": False}
+        )
+        if prior is None:
+            request: dict[str, Any] = {
+                "TableName": name,
+                "AttributeDefinitions": [
+                    {"AttributeName": a["name"], "AttributeType": a["type"]} for a in inputs["attributes"]
+                ],
+                "KeySchema": key_schema({"hashKey": inputs["hashKey"], "rangeKey": inputs.get("rangeKey")}),
+                "BillingMode": inputs.get("billingMode") or "PROVISIONED",
+                "StreamSpecification": stream,
+                "SSESpecification": {
+                    "Enabled": bool((inputs.get("serverSideEncryption") or {}).get("enabled"))
+                },
+                "DeletionProtectionEnabled": bool(inputs.get("deletionProtectionEnabled")),
+            }
+            if provisioned:
+                request["ProvisionedThroughput"] = throughput
+            gsis = [
+                {"IndexName": g["name"], "KeySchema": key_schema(g), "Projection": projection(g)}
+                | ({"ProvisionedThroughput": throughput} if provisioned else {})
+                for g in inputs.get("globalSecondaryIndexes") or []
+            ]
+            if gsis:
+                request["GlobalSecondaryIndexes"] = gsis
+            lsis = [
+                {
+                    "IndexName": index["name"],
+                    "KeySchema": key_schema({"rangeKey": index["rangeKey"]}),
+                    "Projection": projection(index),
+                }
+                for index in inputs.get("localSecondaryIndexes") or []
+            ]
+            if lsis:
+                request["LocalSecondaryIndexes"] = lsis
+            ddb.create_table(**request)
+        else:
+            update: dict[str, Any] = {
+                "TableName": name,
+                "BillingMode": inputs.get("billingMode") or "PROVISIONED",
+                "DeletionProtectionEnabled": bool(inputs.get("deletionProtectionEnabled")),
+            }
+            if provisioned:
+                update["ProvisionedThroughput"] = throughput
+            if bool(prior.inputs.get("streamEnabled")) != bool(inputs.get("streamEnabled")):
+                update["StreamSpecification"] = stream
+            ddb.update_table(**update)
+        ddb.update_continuous_backups(
+            TableName=name,
+            PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": bool((inputs.get("pointInTimeRecovery") or {}).get("enabled"))
+            },
+        )
+        table = ddb.describe_table(TableName=name)["Table"]
+        state = {**inputs, "name": name, "arn": table["TableArn"]}
+        if table.get("LatestStreamArn"):
+            state["streamArn"] = table["LatestStreamArn"]
+            state["streamLabel"] = table.get("LatestStreamLabel")
+        return name, state
+
+    def _table_item(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        item = json.loads(inputs["item"])
+        hash_key = inputs["hashKey"]
+        condition = {}
+        if prior is None:  # create-only, as the provider does
+            condition = {
+                "ConditionExpression": "attribute_not_exists(#key)",
+                "ExpressionAttributeNames": {"#key": hash_key},
+            }
+        self.client("dynamodb").put_item(TableName=inputs["tableName"], Item=item, **condition)
+        key_value = next(iter(item[hash_key].values()))
+        range_value = next(iter(item[inputs["rangeKey"]].values())) if inputs.get("rangeKey") else ""
+        return f"{inputs['tableName']}|{hash_key}|{key_value}|{range_value}", dict(inputs)
+
+    # ----------------------------------------------------------------------- EventBridge
+
+    def _event_bus(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        events = self.client("events")
+        if prior is None:
+            arn = events.create_event_bus(Name=name)["EventBusArn"]
+        else:
+            arn = events.describe_event_bus(Name=name)["Arn"]
+        return name, {**inputs, "name": name, "arn": arn}
+
+    def _event_rule(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        bus = inputs.get("eventBusName") or "default"
+        request = _without_none(
+            {
+                "Name": name,
+                "EventBusName": bus,
+                "EventPattern": inputs.get("eventPattern"),
+                "ScheduleExpression": inputs.get("scheduleExpression"),
+                "Description": inputs.get("description"),
+                "RoleArn": inputs.get("roleArn"),
+                "State": inputs.get("state") or "ENABLED",
+            }
+        )
+        arn = self.client("events").put_rule(**request)["RuleArn"]
+        return f"{bus}/{name}", {**inputs, "name": name, "arn": arn}
+
+    def _event_target(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        bus = inputs.get("eventBusName") or "default"
+        target_id = inputs.get("targetId") or name
+        target: dict[str, Any] = {"Id": target_id, "Arn": inputs["arn"]}
+        if inputs.get("roleArn"):
+            target["RoleArn"] = inputs["roleArn"]
+        if inputs.get("input") is not None:
+            target["Input"] = inputs["input"]
+        if inputs.get("inputPath") is not None:
+            target["InputPath"] = inputs["inputPath"]
+        transformer = inputs.get("inputTransformer")
+        if transformer:
+            target["InputTransformer"] = _without_none(
+                {"InputPathsMap": transformer.get("inputPaths"), "InputTemplate": transformer["inputTemplate"]}
+            )
+        retry = inputs.get("retryPolicy")
+        if retry:
+            target["RetryPolicy"] = _without_none(
+                {
+                    "MaximumRetryAttempts": _int(retry.get("maximumRetryAttempts")),
+                    "MaximumEventAgeInSeconds": _int(retry.get("maximumEventAgeInSeconds")),
+                }
+            )
+        dead_letter = inputs.get("deadLetterConfig")
+        if dead_letter and dead_letter.get("arn"):
+            target["DeadLetterConfig"] = {"Arn": dead_letter["arn"]}
+        result = self.client("events").put_targets(Rule=inputs["rule"], EventBusName=bus, Targets=[target])
+        if result.get("FailedEntryCount"):
+            raise RuntimeError(f"event target {name}: {result['FailedEntries']}")
+        return f"{bus}-{inputs['rule']}-{target_id}", {**inputs, "targetId": target_id}
+
+    # ----------------------------------------------------------------------- CloudWatch Logs
+
+    def _log_group(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        logs = self.client("logs")
+        if prior is None:
+            logs.create_log_group(logGroupName=name)
+        retention = _int(inputs.get("retentionInDays"))
+        if retention:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+        elif prior is not None:
+            logs.delete_retention_policy(logGroupName=name)
+        arn = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{name}"
+        return name, {**inputs, "name": name, "arn": arn}
+
+    def _log_resource_policy(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        policy_name = inputs["policyName"]
+        self.client("logs").put_resource_policy(
+            policyName=policy_name, policyDocument=inputs["policyDocument"]
+        )
+        return policy_name, dict(inputs)
+
+    # ----------------------------------------------------------------------- SQS
+
+    _QUEUE_ATTRIBUTES = {
+        "visibilityTimeoutSeconds": "VisibilityTimeout",
+        "messageRetentionSeconds": "MessageRetentionPeriod",
+        "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+        "delaySeconds": "DelaySeconds",
+        "maxMessageSize": "MaximumMessageSize",
+        "redrivePolicy": "RedrivePolicy",
+        "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+        "kmsMasterKeyId": "KmsMasterKeyId",
+        "policy": "Policy",
+    }
+
+    def _queue(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        sqs = self.client("sqs")
+        attributes = {}
+        for key, attribute in self._QUEUE_ATTRIBUTES.items():
+            value = inputs.get(key)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, float):
+                value = str(int(value))
+            attributes[attribute] = str(value)
+        if inputs.get("fifoQueue"):
+            attributes["FifoQueue"] = "true"
+        if prior is None:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        else:
+            url = prior.id
+            if attributes:
+                sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, {**inputs, "name": name, "arn": arn, "url": url}
+
+    def _queue_policy(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        self.client("sqs").set_queue_attributes(
+            QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]}
+        )
+        return inputs["queueUrl"], dict(inputs)
+
+    # ----------------------------------------------------------------------- IAM
+
+    def _role(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        iam = self.client("iam")
+        if prior is None:
+            role = iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=inputs["assumeRolePolicy"],
+                Path=inputs.get("path") or "/",
+                Description=inputs.get("description") or "",
+            )["Role"]
+        else:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=inputs["assumeRolePolicy"])
+            role = iam.get_role(RoleName=name)["Role"]
+        return name, {**inputs, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
+
+    def _role_policy(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        role = _name_of(inputs["role"])
+        self.client("iam").put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=inputs["policy"])
+        return f"{role}:{name}", {**inputs, "name": name}
+
+    # ----------------------------------------------------------------------- Lambda
+
+    def _layer_version(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        layer = self.client("lambda").publish_layer_version(
+            **_without_none(
+                {
+                    "LayerName": name,
+                    "Content": {"ZipFile": _placeholder_layer_zip()},
+                    "CompatibleRuntimes": inputs.get("compatibleRuntimes"),
+                    "CompatibleArchitectures": inputs.get("compatibleArchitectures"),
+                    "Description": inputs.get("description"),
+                }
+            )
+        )
+        arn = layer["LayerVersionArn"]
+        state = {**inputs, "layerName": name, "arn": arn, "layerArn": layer["LayerArn"]}
+        state["version"] = str(layer["Version"])
+        return arn, state
+
+    def _function(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        lam = self.client("lambda")
+        configuration = _without_none(
+            {
+                "Role": inputs["role"],
+                "Handler": inputs.get("handler"),
+                "Runtime": inputs.get("runtime"),
+                "Description": inputs.get("description"),
+                "Timeout": _int(inputs.get("timeout")),
+                "MemorySize": _int(inputs.get("memorySize")),
+                "Environment": {"Variables": dict((inputs.get("environment") or {}).get("variables") or {})},
+                "Layers": list(inputs.get("layers") or []),
+                "TracingConfig": {"Mode": (inputs.get("tracingConfig") or {}).get("mode") or "PassThrough"},
+            }
+        )
+        code = archive_zip(inputs["code"])
+        if prior is None:
+            lam.create_function(
+                FunctionName=name,
+                Code={"ZipFile": code},
+                Architectures=list(inputs.get("architectures") or ["x86_64"]),
+                **configuration,
+            )
+        else:
+            lam.update_function_configuration(FunctionName=name, **configuration)
+            if fingerprint({"code": inputs["code"]}) != fingerprint({"code": prior.inputs["code"]}):
+                lam.update_function_code(FunctionName=name, ZipFile=code)
+        reserved = _int(inputs.get("reservedConcurrentExecutions"))
+        if reserved is not None and reserved >= 0:
+            lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+        elif prior is not None:
+            lam.delete_function_concurrency(FunctionName=name)
+        arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        state = {
+            **inputs,
+            "name": name,
+            "arn": arn,
+            "qualifiedArn": f"{arn}:$LATEST",
+            "version": "$LATEST",
+            "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+        }
+        return name, state
+
+    def _permission(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        lam = self.client("lambda")
+        function = inputs["function"]
+        statement_id = inputs.get("statementId") or name
+        if prior is not None:
+            with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+                lam.remove_permission(FunctionName=_name_of(prior.inputs["function"]), StatementId=statement_id)
+        lam.add_permission(
+            **_without_none(
+                {
+                    "FunctionName": function,
+                    "StatementId": statement_id,
+                    "Action": inputs["action"],
+                    "Principal": inputs["principal"],
+                    "SourceArn": inputs.get("sourceArn"),
+                    "SourceAccount": inputs.get("sourceAccount"),
+                }
+            )
+        )
+        return statement_id, {**inputs, "statementId": statement_id}
+
+    def _event_invoke_config(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        destinations = {}
+        for outcome, key in (("onFailure", "OnFailure"), ("onSuccess", "OnSuccess")):
+            target = ((inputs.get("destinationConfig") or {}).get(outcome) or {}).get("destination")
+            if target:
+                destinations[key] = {"Destination": target}
+        self.client("lambda").put_function_event_invoke_config(
+            **_without_none(
+                {
+                    "FunctionName": inputs["functionName"],
+                    "MaximumRetryAttempts": _int(inputs.get("maximumRetryAttempts")),
+                    "MaximumEventAgeInSeconds": _int(inputs.get("maximumEventAgeInSeconds")),
+                    "DestinationConfig": destinations or None,
+                }
+            )
+        )
+        return inputs["functionName"], dict(inputs)
+
+    def _event_source_mapping(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        lam = self.client("lambda")
+        settings = _without_none(
+            {
+                "FunctionName": inputs["functionName"],
+                "BatchSize": _int(inputs.get("batchSize")),
+                "MaximumBatchingWindowInSeconds": _int(inputs.get("maximumBatchingWindowInSeconds")),
+                "FunctionResponseTypes": list(inputs.get("functionResponseTypes") or []),
+                "Enabled": inputs.get("enabled", True),
+            }
+        )
+        if prior is None:
+            mapping = lam.create_event_source_mapping(EventSourceArn=inputs["eventSourceArn"], **settings)
+        else:
+            mapping = lam.update_event_source_mapping(UUID=prior.id, **settings)
+        uuid = mapping["UUID"]
+        return uuid, {**inputs, "uuid": uuid, "functionArn": mapping["FunctionArn"]}
+
+    # ----------------------------------------------------------------------- Step Functions
+
+    def _state_machine(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        sfn = self.client("stepfunctions")
+        logging_input = inputs.get("loggingConfiguration") or {}
+        logging_configuration: dict[str, Any] = {
+            "level": logging_input.get("level") or "OFF",
+            "includeExecutionData": bool(logging_input.get("includeExecutionData")),
+        }
+        if logging_input.get("logDestination"):
+            logging_configuration["destinations"] = [
+                {"cloudWatchLogsLogGroup": {"logGroupArn": logging_input["logDestination"]}}
+            ]
+        tracing = {"enabled": bool((inputs.get("tracingConfiguration") or {}).get("enabled"))}
+        if prior is None:
+            arn = sfn.create_state_machine(
+                name=name,
+                definition=inputs["definition"],
+                roleArn=inputs["roleArn"],
+                type=inputs.get("type") or "STANDARD",
+                loggingConfiguration=logging_configuration,
+                tracingConfiguration=tracing,
+            )["stateMachineArn"]
+        else:
+            arn = prior.id
+            if (inputs.get("type") or "STANDARD") != (prior.inputs.get("type") or "STANDARD"):
+                raise RuntimeError(f"state machine {name}: changing its type needs a replacement")
+            sfn.update_state_machine(
+                stateMachineArn=arn,
+                definition=inputs["definition"],
+                roleArn=inputs["roleArn"],
+                loggingConfiguration=logging_configuration,
+                tracingConfiguration=tracing,
+            )
+        return arn, {**inputs, "name": name, "arn": arn}
+
+    # ----------------------------------------------------------------------- CloudWatch, SNS
+
+    def _dashboard(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=inputs["dashboardBody"])
+        arn = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"
+        return name, {**inputs, "dashboardName": name, "dashboardArn": arn}
+
+    def _metric_alarm(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        request = _without_none(
+            {
+                "AlarmName": name,
+                "AlarmDescription": inputs.get("alarmDescription"),
+                "Namespace": inputs.get("namespace"),
+                "MetricName": inputs.get("metricName"),
+                "Dimensions": [
+                    {"Name": key, "Value": value} for key, value in (inputs.get("dimensions") or {}).items()
+                ],
+                "Statistic": inputs.get("statistic"),
+                "Period": _int(inputs.get("period")),
+                "EvaluationPeriods": _int(inputs["evaluationPeriods"]),
+                "Threshold": float(inputs.get("threshold") or 0),
+                "ComparisonOperator": inputs["comparisonOperator"],
+                "TreatMissingData": inputs.get("treatMissingData"),
+                "AlarmActions": list(inputs.get("alarmActions") or []),
+                "OKActions": list(inputs.get("okActions") or []),
+            }
+        )
+        self.client("cloudwatch").put_metric_alarm(**request)
+        arn = f"arn:aws:cloudwatch:{self.region}:{ACCOUNT_ID}:alarm:{name}"
+        return name, {**inputs, "name": name, "arn": arn}
+
+    def _topic(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        attributes = {"KmsMasterKeyId": inputs["kmsMasterKeyId"]} if inputs.get("kmsMasterKeyId") else {}
+        arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        return arn, {**inputs, "name": name, "arn": arn}
+
+
+# --------------------------------------------------------------------------- deploy = pulumi up
+
+
+def qualified_config(overrides: Mapping[str, Any] | None) -> dict[str, str]:
+    """Config overrides as the CLI hands them over: fully qualified keys, values as text."""
+    project = program.project_name()
+    result = {}
+    for key, value in (overrides or {}).items():
+        qualified = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (list, dict)):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        result[qualified] = text
+    return result
+
+
+def deploy(
+    stack: str,
+    state: StackState,
+    *,
+    config: Mapping[str, Any] | None = None,
+    program_fn: Callable[[], Any] | None = None,
+    repo: Path = program.REPO_ROOT,
+) -> tuple[program.ProgramRun, DeploySummary]:
+    """Evaluate the program for `stack` and create/update its resources in the running emulator."""
+    values = program.stack_config(stack, repo)
+    overrides = qualified_config(config)
+    region = {**values, **overrides}.get("aws:region", "us-east-1")
+    summary = DeploySummary(stack=stack)
+    mocks = MotoMocks(region, state, summary)
+    saved_region = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        run = program.run(stack, program_fn, config=overrides, mocks=mocks, repo=repo)
+    finally:
+        if saved_region is not None:
+            os.environ["AWS_DEFAULT_REGION"] = saved_region
+    for registration in run.resources:
+        deployed = state.resources.get((registration.type, registration.name))
+        if deployed is not None:
+            deployed.ignore_changes = registration.ignore_changes
+    summary.removed = sorted(key for key in state.resources if key not in mocks.seen)
+    return run, summary
