@@ -6,6 +6,11 @@ variables applied, calls it with a Lambda-like context and reports errors the wa
 (``FunctionError: Unhandled`` with ``{errorMessage, errorType, stackTrace}``). It also counts requests
 and billed duration per function, which a cost model reads from ``LambdaRuntime.usage``.
 
+What a handler writes to ``sys.stdout`` while it runs (Powertools' Logger, EMF metrics, ``print``) is
+captured per invocation into ``InvocationResult.logs`` instead of reaching the console, as Lambda sends it
+to CloudWatch Logs; ``LambdaRuntime.listeners`` are called after every invocation with the function's
+config and the result, which is how the local cloud writes log groups and extracts EMF metrics.
+
 ``os.environ`` is process-wide, so imports and calls are serialised by one re-entrant lock: a handler
 that synchronously invokes another function (same thread) works; a handler that waits for another
 thread which itself needs a Lambda would deadlock (not a pattern this project uses).
@@ -106,6 +111,7 @@ class InvocationResult:
     duration_ms: float
     billed_duration_ms: int
     request_id: str
+    logs: str = ""
 
     @property
     def failed(self) -> bool:
@@ -125,6 +131,48 @@ class FunctionUsage:
     memory_mb: int = 128
 
 
+class _OutputRouter(io.TextIOBase):
+    """Stands in for ``sys.stdout`` while a handler runs: a thread inside an invocation writes to that
+    invocation's buffer, any other thread to the stream that was ``sys.stdout`` before. A Logger created
+    during a handler's import keeps this object as its stream, so later invocations are captured too."""
+
+    def __init__(self) -> None:
+        self.fallback: Any = sys.stdout
+        self._local = threading.local()
+
+    def _buffers(self) -> list[io.StringIO]:
+        if not hasattr(self._local, "buffers"):
+            self._local.buffers = []
+        return self._local.buffers
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        buffers = self._buffers()
+        return buffers[-1].write(text) if buffers else self.fallback.write(text)
+
+    def flush(self) -> None:
+        if not self._buffers():
+            self.fallback.flush()
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[io.StringIO]:
+        buffer = io.StringIO()
+        outermost = sys.stdout is not self
+        if outermost:
+            self.fallback = sys.stdout
+            sys.stdout = self
+        self._buffers().append(buffer)
+        try:
+            yield buffer
+        finally:
+            self._buffers().pop()
+            if outermost:
+                sys.stdout = self.fallback
+
+
+_OUTPUT = _OutputRouter()
 _ENV_LOCK = threading.RLock()
 _EXTRACT_LOCK = threading.Lock()
 _DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "localcloud-lambda-code"
@@ -151,6 +199,7 @@ class LambdaRuntime:
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir else _DEFAULT_CACHE_DIR
         self.usage: dict[str, FunctionUsage] = {}
+        self.listeners: list[Callable[[FunctionConfig, InvocationResult], None]] = []
         self._handlers: dict[tuple[Any, ...], Handler] = {}
         self._usage_lock = threading.Lock()
 
@@ -198,7 +247,7 @@ class LambdaRuntime:
             timeout_s=config.timeout_s,
         )
         function_error: str | None = None
-        with _ENV_LOCK, _applied_environment(self._environment(config)):
+        with _ENV_LOCK, _applied_environment(self._environment(config)), _OUTPUT.capture() as output:
             started = time.perf_counter()
             try:
                 handler = self._handler(config)
@@ -215,7 +264,12 @@ class LambdaRuntime:
             duration_ms = (time.perf_counter() - started) * 1000
         billed = max(1, math.ceil(duration_ms))
         self._record(config, billed, failed=function_error is not None)
-        return InvocationResult(body, function_error, duration_ms, billed, context.aws_request_id)
+        result = InvocationResult(
+            body, function_error, duration_ms, billed, context.aws_request_id, output.getvalue()
+        )
+        for listener in list(self.listeners):
+            listener(config, result)
+        return result
 
     def _record(self, config: FunctionConfig, billed_ms: int, failed: bool) -> None:
         with self._usage_lock:

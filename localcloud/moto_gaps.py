@@ -30,6 +30,10 @@ for the asynchronous work the emulator started. Gaps closed (see tests/localclou
    its thread; leaving ``emulator()`` stops every execution, closes the delivery worker and joins all
    interpreter threads before the mock ends, so nothing writes into the next test's backend.
 
+8. An SQS event source mapping made moto invoke the function inside ``SendMessage`` (synchronously, the
+   whole receive batch, no partial failures). SQS mappings are now left to ``localcloud.pollers``, which
+   polls like Lambda does (batch size, batching window, reserved concurrency, ``batchItemFailures``).
+
 ``settle()`` returns when the delivery queue is empty, no delivery is running, and every RUNNING
 execution is parked (waiting for a task token, a heartbeat or a Wait state). An execution with a
 Parallel/Map state counts as parked as soon as one branch is parked.
@@ -206,6 +210,7 @@ def install() -> None:
         _patch_start_sync_execution()
         _patch_event_targets()
         _patch_execution_threads()
+        _patch_sqs_event_source_mappings()
         _installed = True
 
 
@@ -702,3 +707,22 @@ def _patch_execution_threads() -> None:
                 _original(self, *args, **kwargs)
 
         setattr(Environment, name, unless_stopped)
+
+
+# --------------------------------------------------------------------------- gap 8: SQS mappings are polled
+
+
+def _patch_sqs_event_source_mappings() -> None:
+    from moto.awslambda.models import LambdaBackend
+    from moto.sqs.models import sqs_backends
+
+    original = LambdaBackend.create_event_source_mapping
+
+    def create_event_source_mapping(self, spec):
+        mapping = original(self, spec)
+        for sqs_queue in sqs_backends[self.account_id][self.region_name].queues.values():
+            if sqs_queue.queue_arn == mapping.event_source_arn:
+                sqs_queue.lambda_event_source_mappings.pop(mapping.function_arn, None)
+        return mapping
+
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping
