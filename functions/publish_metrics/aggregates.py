@@ -28,7 +28,7 @@ SINK_DYNAMODB = "dynamodb"
 SINK_CLOUDWATCH = "cloudwatch"
 KNOWN_SINKS = frozenset({SINK_DYNAMODB, SINK_CLOUDWATCH})
 
-MAX_DRINK_LENGTH = 256
+MAX_DRINK_BYTES = 256  # keeps "<day>#<drink>" far below the 1 KB sort-key limit
 # A drink with one of these names would land on the total's key or the total's dimension value.
 RESERVED_DRINK_NAMES = frozenset({TOTAL_SALES, TOTAL_ORDERS})
 
@@ -109,7 +109,7 @@ def drink_of(detail: Any) -> str | None:
     if not isinstance(drink, str):
         return None
     drink = drink.strip()
-    if not drink or len(drink) > MAX_DRINK_LENGTH or drink in RESERVED_DRINK_NAMES:
+    if not drink or len(drink.encode()) > MAX_DRINK_BYTES or drink in RESERVED_DRINK_NAMES:
         return None
     return drink
 

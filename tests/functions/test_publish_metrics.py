@@ -168,8 +168,9 @@ def test_two_messages_carrying_the_same_event_id_count_once(consumer, eventbridg
         {"orderId": "1", "drinkOrder": {"drink": "  "}},
         {"orderId": "1", "drinkOrder": "not json"},
         {"orderId": "1", "drinkOrder": {"drink": "TotalSales"}},
+        {"orderId": "1", "drinkOrder": {"drink": "é" * 200}},
     ],
-    ids=["no-drinkOrder", "no-drink", "blank-drink", "unreadable-drinkOrder", "drink-named-like-the-total"],
+    ids=["no-drinkOrder", "no-drink", "blank-drink", "unreadable-drinkOrder", "named-as-total", "too-long"],
 )
 def test_an_order_without_a_usable_drink_is_acknowledged_and_not_counted(
     consumer, eventbridge_event, lambda_context, detail
