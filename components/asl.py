@@ -74,7 +74,7 @@ def _fill(node: Any, substitutions: Mapping[str, Substitution]) -> Any:
 
 
 def render_definition(template: str, substitutions: Mapping[str, Substitution]) -> str:
-    """The definition with every placeholder filled, as indented JSON in the template's key order (deterministic).
+    """The definition with every placeholder filled, as indented JSON, keys in the template's order.
 
     Raises :class:`PlaceholderError` naming every placeholder left unfilled and every substitution the
     template does not use: either one means the program and the definition disagree.

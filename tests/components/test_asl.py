@@ -123,7 +123,9 @@ def test_order_processor_receives_capacity_and_timeouts_as_numbers() -> None:
 
 
 def test_order_processor_counts_its_own_executions_without_naming_itself() -> None:
-    parameters = _rendered("order_processor", PROCESSOR_SUBSTITUTIONS)["States"]["ListExecutions"]["Parameters"]
+    parameters = _rendered("order_processor", PROCESSOR_SUBSTITUTIONS)["States"]["ListExecutions"][
+        "Parameters"
+    ]
 
     assert parameters["StateMachineArn.$"] == "$$.StateMachine.Id"
     assert parameters["StatusFilter"] == "RUNNING"
