@@ -19,6 +19,10 @@ from components.lambda_function import FunctionSettings, LambdaFunction
 from components.naming import stack_scoped
 
 DASHBOARD_DRINKS = ("Cappuccino", "Espresso", "Latte", "Total Orders")
+# The consumer's EMF metric (functions/publish_metrics/aggregates.py). Not `Drink`: in EMF a metric and a
+# dimension share one JSON object, so a metric named like its `Drink` dimension would overwrite it.
+METRIC_NAME = "DrinkOrders"
+DIMENSION = "Drink"
 
 
 def dashboard_body(namespace: str, region: str, drinks: Sequence[str] = DASHBOARD_DRINKS) -> str:
@@ -40,7 +44,7 @@ def dashboard_body(namespace: str, region: str, drinks: Sequence[str] = DASHBOAR
                         "period": 300,
                         "setPeriodToTimeRange": True,
                         "sparkline": False,
-                        "metrics": [[namespace, "Drink", "Drink", drink] for drink in drinks],
+                        "metrics": [[namespace, METRIC_NAME, DIMENSION, drink] for drink in drinks],
                     },
                 }
             ]

@@ -56,6 +56,8 @@ def load_handler(code_dir: Path, handler: str = "handler.handler", alias: str | 
         if spec is None or spec.loader is None:
             raise ImportError(f"no module {module_name!r} in {code_dir}")
         module = importlib.util.module_from_spec(spec)
+        # Registered while it runs, as a normal import would be: dataclasses look their module up there.
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(code_dir))

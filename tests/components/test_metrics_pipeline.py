@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import runpy
 
-from components.metrics_pipeline import dashboard_body
+from components.metrics_pipeline import DIMENSION, METRIC_NAME, dashboard_body
 from localcloud import program
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -79,7 +80,8 @@ def test_both_sinks_get_the_table_namespace_and_a_dashboard_for_the_stack_region
     widget = json.loads(dashboard.inputs["dashboardBody"])["widgets"][0]["properties"]
     assert widget["region"] == run.outputs["region"] == "eu-west-1"
     assert widget["metrics"] == [
-        ["Serverlesspresso", "Drink", "Drink", d] for d in ("Cappuccino", "Espresso", "Latte", "Total Orders")
+        ["Serverlesspresso", "DrinkOrders", "Drink", d]
+        for d in ("Cappuccino", "Espresso", "Latte", "Total Orders")
     ]
     assert widget["stat"] == "Sum" and widget["setPeriodToTimeRange"] is True
 
@@ -154,4 +156,11 @@ def test_dashboard_body_sums_over_the_time_range_in_the_given_region():
     body = json.loads(dashboard_body("Ns", "ap-south-1", ["Latte"]))
     properties = body["widgets"][0]["properties"]
     assert properties["region"] == "ap-south-1"
-    assert properties["metrics"] == [["Ns", "Drink", "Drink", "Latte"]]
+    assert properties["metrics"] == [["Ns", "DrinkOrders", "Drink", "Latte"]]
+
+
+def test_dashboard_shows_the_metric_the_consumer_emits():
+    consumer_rules = runpy.run_path(
+        str(program.REPO_ROOT / "functions" / "publish_metrics" / "aggregates.py")
+    )
+    assert (consumer_rules["METRIC_NAME"], consumer_rules["DRINK_DIMENSION"]) == (METRIC_NAME, DIMENSION)
