@@ -1,0 +1,242 @@
+"""The local cloud: the real program, deployed into the in-process emulator and driven like the live system.
+
+    with LocalCloud.running(stack="local") as cloud:
+        cloud.put_event("Validator.NewOrder", {"userId": "1", "orderId": "1"})
+        cloud.settle()
+        cloud.table("shop-data-orders").get_item(Key={"PK": "orders", "SK": "1"})
+
+`running` enters `moto_gaps.emulator()` for the stack's region, deploys (`localcloud.materialize`),
+starts the SQS pollers (`localcloud.pollers`), sends every function's output to its log group with EMF
+extracted into CloudWatch metrics (`localcloud.emf`) and counts billable work (`localcloud.usage`). On
+exit the pollers stop first, then the emulator settles, stops every execution and joins its threads.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+
+from localcloud import materialize, moto_gaps, program, usage
+from localcloud.emf import FunctionLogs
+from localcloud.pollers import Pollers
+
+FUNCTION = "aws:lambda/function:Function"
+TABLE = "aws:dynamodb/table:Table"
+
+
+class InvocationFailed(RuntimeError):
+    """`LocalCloud.invoke` of a function that raised: ``error`` is Lambda's error payload."""
+
+    def __init__(self, function: str, error: Any):
+        self.function = function
+        self.error = error
+        super().__init__(f"{function} failed: {error}")
+
+
+class LocalCloud:
+    """One stack of the program, deployed into the running emulator (use `LocalCloud.running`)."""
+
+    def __init__(self, stack: str = "local", region: str | None = None):
+        self.stack = stack
+        self.region = region or program.stack_config(stack).get("aws:region", "us-east-1")
+        self.account = program.ACCOUNT_ID
+        self.state = materialize.StackState()
+        self.config: dict[str, Any] = {}
+        self.outputs: dict[str, Any] = {}
+        self.summary: materialize.DeploySummary | None = None
+        self.pollers = Pollers(self.region, self.account)
+        self.recorder = usage.ApiRecorder()
+        self.function_logs = FunctionLogs(self.region, self.account, self._log_group_of)
+        self._session = boto3.session.Session(region_name=self.region)
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._runtime = moto_gaps.runtime()
+        self._runtime.listeners.append(self.function_logs)
+        usage.activate(self.recorder)
+
+    # ----------------------------------------------------------------------- lifecycle
+
+    @classmethod
+    @contextmanager
+    def running(cls, stack: str = "local", config: Mapping[str, Any] | None = None) -> Iterator[LocalCloud]:
+        """The emulator with the stack deployed; everything stopped and joined on exit."""
+        region = program.stack_config(stack).get("aws:region", "us-east-1")
+        with moto_gaps.emulator(region):
+            cloud = cls(stack, region)
+            try:
+                cloud.deploy(config)
+                yield cloud
+            finally:
+                cloud.close()
+
+    def close(self) -> None:
+        """Stop the pollers and the counting (the emulator's own exit stops executions)."""
+        self.pollers.stop()
+        if self.function_logs in self._runtime.listeners:
+            self._runtime.listeners.remove(self.function_logs)
+        usage.activate(None)
+
+    def deploy(self, config: Mapping[str, Any] | None = None) -> materialize.DeploySummary:
+        """`pulumi up`: config overrides accumulate like `pulumi config set` (keys with or without
+        the project prefix); returns and keeps the summary."""
+        self.config.update(config or {})
+        with self.recorder.paused():
+            run, summary = materialize.deploy(self.stack, self.state, config=self.config)
+            self.pollers.refresh()
+        self.outputs = dict(run.outputs)
+        self.summary = summary
+        return summary
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until deliveries are done, executions are parked and every poller is idle with its queue
+        empty (messages waiting out a visibility timeout after a failure are not waited for)."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while quiet < 2:
+            moto_gaps.settle(max(0.1, deadline - time.monotonic()))
+            if self.pollers.idle():
+                quiet += 1
+            else:
+                quiet = 0
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the local cloud did not settle in {timeout}s: pollers busy")
+                time.sleep(0.01)
+
+    # ----------------------------------------------------------------------- clients and lookups
+
+    def client(self, service: str) -> Any:
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service, region_name=self.region)
+            return self._clients[service]
+
+    def resource_id(self, logical_name: str, type_: str | None = None) -> str:
+        return self.state.named(logical_name, type_).id
+
+    def function_name(self, logical_name: str) -> str:
+        return self.state.named(logical_name, FUNCTION).state["name"]
+
+    def _log_group_of(self, function_name: str) -> str | None:
+        for deployed in self.state.of_type(FUNCTION):
+            if deployed.state.get("name") == function_name:
+                return (deployed.inputs.get("loggingConfig") or {}).get("logGroup")
+        return None
+
+    # ----------------------------------------------------------------------- driving the system
+
+    def put_event(self, detail_type: str, detail: Mapping[str, Any]) -> str:
+        """Put one event on the stack's bus with the stack's source; returns its id."""
+        answer = self.client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": self.outputs["eventBusName"],
+                    "Source": self.outputs["eventSource"],
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"event rejected: {answer['Entries']}")
+        return answer["Entries"][0]["EventId"]
+
+    def order_manager(self, input: Mapping[str, Any]) -> dict[str, Any]:
+        """Run the EXPRESS OrderManager synchronously: {status, output, error, cause} (output parsed)."""
+        answer = self.client("stepfunctions").start_sync_execution(
+            stateMachineArn=self.outputs["orderManagerArn"], input=json.dumps(input)
+        )
+        output = answer.get("output")
+        return {
+            "status": answer["status"],
+            "output": json.loads(output) if output else None,
+            "error": answer.get("error"),
+            "cause": answer.get("cause"),
+            "executionArn": answer.get("executionArn"),
+        }
+
+    def invoke(self, logical_function_name: str, payload: Any = None) -> Any:
+        """Invoke a function synchronously by its logical name; raises `InvocationFailed` on error."""
+        answer = self.client("lambda").invoke(
+            FunctionName=self.function_name(logical_function_name), Payload=json.dumps(payload or {})
+        )
+        body = answer["Payload"].read()
+        result = json.loads(body) if body else None
+        if answer.get("FunctionError"):
+            raise InvocationFailed(logical_function_name, result)
+        return result
+
+    def table(self, logical_name: str) -> Any:
+        """The boto3 Table resource of a table by its logical name (e.g. ``shop-data-orders``)."""
+        name = self.state.named(logical_name, TABLE).state["name"]
+        return self._session.resource("dynamodb", region_name=self.region).Table(name)
+
+    # ----------------------------------------------------------------------- usage
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """Counters for a cost model (see `localcloud.usage` for what each one counts)."""
+        counted = self.recorder.snapshot()
+        counted["lambda"] = {
+            name: {
+                "requests": used.requests,
+                "errors": used.errors,
+                "billed_duration_ms": used.billed_duration_ms,
+                "memory_mb": used.memory_mb,
+            }
+            for name, used in sorted(self._runtime.usage.items())
+        }
+        counted["stepfunctions"].update(self._standard_transitions())
+        counted["logs"] = self._log_bytes()
+        counted["emf"] = {
+            "documents": self.function_logs.emf_documents,
+            "metric_values": self.function_logs.emf_values,
+        }
+        counted["pollers"] = {
+            poller.queue_name: {
+                "batches": poller.batches,
+                "records_deleted": poller.records_deleted,
+                "records_failed": poller.records_failed,
+                "peak_concurrency": poller.peak_concurrency,
+            }
+            for poller in self.pollers.by_uuid.values()
+        }
+        return counted
+
+    def _standard_transitions(self) -> dict[str, Any]:
+        """State transitions of STANDARD executions: one per state entered (from execution history)."""
+        from moto.stepfunctions.responses import get_backend
+
+        backend = get_backend(self.account, self.region)
+        executions = 0
+        transitions = 0
+        for machine in list(backend.state_machines):
+            if getattr(machine, "type", "STANDARD") != "STANDARD":
+                continue
+            for execution in list(machine.executions):
+                executions += 1
+                history = backend.get_execution_history(execution.execution_arn)
+                events = history.get("events", []) if isinstance(history, dict) else history["events"]
+                transitions += sum(
+                    1 for event in events if str(event.get("type", "")).endswith("StateEntered")
+                )
+        return {"standard_executions": executions, "standard_state_transitions": transitions}
+
+    def _log_bytes(self) -> dict[str, Any]:
+        """Bytes ingested per log group: each event's message plus CloudWatch's 26 bytes of overhead."""
+        from moto.logs.models import logs_backends
+
+        by_group = {}
+        for name, group in list(logs_backends[self.account][self.region].groups.items()):
+            size = sum(
+                len(event.message.encode()) + 26
+                for stream in list(group.streams.values())
+                for event in stream.events
+            )
+            by_group[name] = size
+        return {"ingested_bytes": sum(by_group.values()), "by_group": by_group}
