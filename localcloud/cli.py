@@ -1,0 +1,111 @@
+"""`python -m localcloud <command>`: run the program offline.
+
+Commands register themselves in `COMMANDS` (name → (help, add_arguments, run)); adding one is a
+function taking the parsed arguments and a `rich` console, plus one `command(...)` call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from localcloud import program
+
+Run = Callable[[argparse.Namespace, Console], int]
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Run]] = {}
+
+
+def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None]):
+    def register(run: Run) -> Run:
+        COMMANDS[name] = (help, add_arguments, run)
+        return run
+
+    return register
+
+
+def up_arguments(parser: argparse.ArgumentParser) -> None:
+    stack_argument(parser)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a resource type is unsupported")
+
+
+def stack_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", default="local", choices=program.stack_names(), help="stack to deploy")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting of the stack (repeatable), e.g. capacity=3",
+    )
+
+
+def config_overrides(pairs: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise SystemExit(f"--config expects KEY=VALUE, got {pair!r}")
+        overrides[key.strip()] = value
+    return overrides
+
+
+def print_summary(console: Console, summary, outputs: dict) -> None:
+    table = Table(title=f"Deployed stack {summary.stack!r} into the local emulator")
+    table.add_column("Resource type")
+    for action in ("created", "updated", "unchanged"):
+        table.add_column(action, justify="right")
+    for type_, counts in summary.by_type().items():
+        table.add_row(type_, *(str(counts[action]) for action in ("created", "updated", "unchanged")))
+    console.print(table)
+    if summary.unsupported:
+        console.print(f"[bold red]NOT CREATED — unsupported by the local cloud ({len(summary.unsupported)}):")
+        for type_, name in summary.unsupported:
+            console.print(f"[red]  {type_}  {name}")
+    if summary.removed:
+        console.print("[yellow]No longer declared (left in the emulator):")
+        for type_, name in summary.removed:
+            console.print(f"[yellow]  {type_}  {name}")
+    outputs_table = Table(title="Outputs")
+    outputs_table.add_column("Output")
+    outputs_table.add_column("Value")
+    for key, value in outputs.items():
+        outputs_table.add_row(key, str(value))
+    console.print(outputs_table)
+
+
+@command(
+    "up", "materialise the stack into the in-process emulator and print the deploy summary", up_arguments
+)
+def up(args: argparse.Namespace, console: Console) -> int:
+    from localcloud.cloud import LocalCloud
+
+    with LocalCloud.running(args.stack, config_overrides(args.config)) as cloud:
+        print_summary(console, cloud.summary, cloud.outputs)
+    return 1 if cloud.summary.unsupported and args.strict else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.splitlines()[0])
+    commands = root.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text)
+        add_arguments(sub)
+        sub.set_defaults(run=run)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # The Step Functions interpreter logs every caught error (e.g. a timeout the workflow catches).
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    return args.run(args, console)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
