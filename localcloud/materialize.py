@@ -384,7 +384,10 @@ class MotoMocks(RecordingMocks):
         transformer = inputs.get("inputTransformer")
         if transformer:
             target["InputTransformer"] = _without_none(
-                {"InputPathsMap": transformer.get("inputPaths"), "InputTemplate": transformer["inputTemplate"]}
+                {
+                    "InputPathsMap": transformer.get("inputPaths"),
+                    "InputTemplate": transformer["inputTemplate"],
+                }
             )
         retry = inputs.get("retryPolicy")
         if retry:
@@ -545,7 +548,9 @@ class MotoMocks(RecordingMocks):
             "arn": arn,
             "qualifiedArn": f"{arn}:$LATEST",
             "version": "$LATEST",
-            "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            "invokeArn": (
+                f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+            ),
         }
         return name, state
 
@@ -555,7 +560,9 @@ class MotoMocks(RecordingMocks):
         statement_id = inputs.get("statementId") or name
         if prior is not None:
             with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-                lam.remove_permission(FunctionName=_name_of(prior.inputs["function"]), StatementId=statement_id)
+                lam.remove_permission(
+                    FunctionName=_name_of(prior.inputs["function"]), StatementId=statement_id
+                )
         lam.add_permission(
             **_without_none(
                 {
