@@ -89,6 +89,22 @@ def up(args: argparse.Namespace, console: Console) -> int:
     return 1 if cloud.summary.unsupported and args.strict else 0
 
 
+# --- `simulate`: a conference day (implemented in localcloud.simulator) ---------------------------------
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    from localcloud import simulator
+
+    simulator.add_arguments(parser)
+
+
+@command(
+    "simulate", "run a simulated conference day, check its invariants and model its cost", _simulate_arguments
+)
+def simulate(args: argparse.Namespace, console: Console) -> int:
+    from localcloud import simulator
+
+    return simulator.command(args, console)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)

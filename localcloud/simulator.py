@@ -1,0 +1,881 @@
+"""A conference day at the coffee bar, run against the local cloud, with its invariants and its cost.
+
+``plan_day`` is pure: from a seed, the menu and the shop's capacity it decides who arrives in which wave,
+who never orders (customer timeout), who first asks for something off the menu, what each customer
+drinks, and what the baristas do (make then complete; cancel; unmake first; forget the order). A peak
+wave brings more customers at once than the shop's capacity; an optional closed wave arrives while the
+shop is closed. Every customer's expected end follows from the plan.
+
+``run_day`` drives the plan through the real deployed program (``LocalCloud``): ``Validator.NewOrder``
+events for arrivals, the OrderManager for customers and baristas, real timeouts for the rest. Capacity
+is deterministic because the driver only ever sends more arrivals than there is room for in a peak, when
+the shop is otherwise empty (the first ``capacity`` are let in and parked before the others arrive).
+It then observes the outcome of every order (order table, OrderProcessor executions and their history,
+metrics table, CloudWatch, dead-letter queues), checks the invariants and prices the day's usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pickle
+import random
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from localcloud import costs
+
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+CUSTOMER_TIMEOUT = "timed out (customer)"
+BARISTA_TIMEOUT = "timed out (barista)"
+REJECTED_CAPACITY = "rejected (capacity)"
+REJECTED_CLOSED = "rejected (shop closed)"
+OUTCOMES = (COMPLETED, CANCELLED, CUSTOMER_TIMEOUT, BARISTA_TIMEOUT, REJECTED_CAPACITY, REJECTED_CLOSED)
+
+ADMITTED, FULL, CLOSED = "admitted", "full", "closed"
+NORMAL_WAVE, PEAK_WAVE, CLOSED_WAVE = "normal", "peak", "closed"
+ORDERS_PER_PEAK = 250
+INVALID_DRINK = "milkshake"
+UNOFFERED_MODIFIERS = ("Whipped cream", "Caramel drizzle", "Extra hot", "Oat milk")
+
+
+# --------------------------------------------------------------------------- the plan (pure)
+
+
+@dataclass(frozen=True)
+class MenuDrink:
+    drink: str
+    icon: str
+    options: frozenset[str] = frozenset()
+
+
+def menu_from_item(item: Mapping[str, Any] | None) -> list[MenuDrink]:
+    """The available drinks of the config table's menu item (plain values, as a boto3 Table returns)."""
+    drinks = []
+    for entry in (item or {}).get("value") or []:
+        if isinstance(entry, Mapping) and entry.get("available") is True and entry.get("drink"):
+            options = {
+                option
+                for group in entry.get("modifiers") or []
+                if isinstance(group, Mapping)
+                for option in group.get("Options") or []
+            }
+            drinks.append(MenuDrink(str(entry["drink"]), str(entry.get("icon", "")), frozenset(options)))
+    return drinks
+
+
+@dataclass(frozen=True)
+class DayShape:
+    """How customers and baristas behave (probabilities per admitted customer)."""
+
+    no_show: float = 0.08
+    invalid_first: float = 0.10
+    invalid_gives_up: float = 0.4
+    barista_forgets: float = 0.05
+    cancel: float = 0.10
+    unmake: float = 0.10
+    wave_sizes: tuple[int, int] = (2, 6)
+    peak_excess: tuple[int, int] = (1, 3)
+    closed_wave_sizes: tuple[int, int] = (2, 4)
+
+
+@dataclass(frozen=True)
+class Customer:
+    order_id: str
+    user_id: str
+    admission: str  # ADMITTED, FULL (capacity) or CLOSED
+    invalid_body: Mapping[str, Any] | None = None
+    body: Mapping[str, Any] | None = None  # the valid order; None: never orders
+    barista_id: str = ""
+    barista_actions: tuple[str, ...] = ()
+
+    @property
+    def drink(self) -> str | None:
+        return self.body["drink"] if self.reaches_barista and self.body else None
+
+    @property
+    def reaches_barista(self) -> bool:
+        return self.admission == ADMITTED and self.body is not None
+
+    @property
+    def expected(self) -> str:
+        if self.admission == FULL:
+            return REJECTED_CAPACITY
+        if self.admission == CLOSED:
+            return REJECTED_CLOSED
+        if self.body is None:
+            return CUSTOMER_TIMEOUT
+        if self.barista_actions and self.barista_actions[-1] == "complete":
+            return COMPLETED
+        if self.barista_actions and self.barista_actions[-1] == "cancel":
+            return CANCELLED
+        return BARISTA_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Wave:
+    index: int
+    kind: str
+    customers: tuple[Customer, ...]
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    seed: int
+    capacity: int
+    waves: tuple[Wave, ...]
+
+    @property
+    def customers(self) -> list[Customer]:
+        return [customer for wave in self.waves for customer in wave.customers]
+
+    def expected_outcomes(self) -> Counter[str]:
+        return Counter(customer.expected for customer in self.customers)
+
+    def expected_sales(self) -> Counter[str]:
+        return Counter(customer.drink for customer in self.customers if customer.drink)
+
+    @property
+    def invalid_attempts(self) -> int:
+        return sum(1 for c in self.customers if c.admission == ADMITTED and c.invalid_body is not None)
+
+
+def _unique_id(rng: random.Random, taken: set[str], prefix: str) -> str:
+    while True:
+        candidate = f"{prefix}{rng.getrandbits(48):012x}"
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+
+
+def _invalid_body(rng: random.Random, user_id: str, menu: Sequence[MenuDrink]) -> dict[str, Any]:
+    names = {drink.drink for drink in menu}
+    if rng.random() < 0.5 and INVALID_DRINK not in names:
+        return {"userId": user_id, "drink": INVALID_DRINK, "modifiers": [], "icon": ""}
+    drink = rng.choice(menu)
+    modifier = next(m for m in UNOFFERED_MODIFIERS if m not in drink.options)
+    return {"userId": user_id, "drink": drink.drink, "modifiers": [modifier], "icon": drink.icon}
+
+
+def _customer(
+    rng: random.Random, order_id: str, admission: str, menu: Sequence[MenuDrink], shape: DayShape, rush: bool
+) -> Customer:
+    user_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if admission != ADMITTED:
+        return Customer(order_id, user_id, admission)
+    invalid = None
+    orders = rush or rng.random() >= shape.no_show
+    if orders and rng.random() < shape.invalid_first:
+        invalid = _invalid_body(rng, user_id, menu)
+        orders = rush or rng.random() >= shape.invalid_gives_up
+    if not orders:
+        return Customer(order_id, user_id, admission, invalid_body=invalid)
+    choice = rng.choice(menu)
+    body = {"userId": user_id, "drink": choice.drink, "modifiers": [], "icon": choice.icon}
+    roll = rng.random()
+    if roll < shape.barista_forgets:
+        actions: tuple[str, ...] = rng.choice([(), ("make",)])
+    elif roll < shape.barista_forgets + shape.cancel:
+        actions = rng.choice([("make", "cancel"), ("cancel",)])
+    elif roll < shape.barista_forgets + shape.cancel + shape.unmake:
+        actions = ("make", "unmake", "make", rng.choice(["complete", "cancel"]))
+    else:
+        actions = ("make", "complete")
+    barista = f"barista-{rng.randint(1, 3)}"
+    return Customer(order_id, user_id, admission, invalid, body, barista, actions)
+
+
+def plan_day(
+    orders: int,
+    *,
+    seed: int,
+    menu: Sequence[MenuDrink],
+    capacity: int,
+    close_shop_at: float | None = None,
+    id_prefix: str = "",
+    shape: DayShape = DayShape(),
+) -> DayPlan:
+    """The day's waves. A peak (more than ``capacity`` at once) opens the day and returns every
+    ``ORDERS_PER_PEAK`` orders; with ``close_shop_at`` (0..1) one small wave arrives at that point of the
+    day while the shop is closed. Customers of a peak who are let in all order (a rush, not a stroll)."""
+    if orders < 1:
+        raise ValueError("a day needs at least one order")
+    if not menu:
+        raise ValueError("the menu has no available drink")
+    if close_shop_at is not None and not 0 <= close_shop_at <= 1:
+        raise ValueError(f"close_shop_at must be between 0 and 1, got {close_shop_at}")
+    rng = random.Random(seed)
+    taken: set[str] = set()
+    peak_size = capacity + shape.peak_excess[1]
+    peaks_left = (orders // ORDERS_PER_PEAK) + 1 if orders > capacity else 0
+    next_peak_at = 0
+    close_at = None if close_shop_at is None else int(close_shop_at * orders)
+    waves: list[Wave] = []
+    placed = 0
+    while placed < orders:
+        left = orders - placed
+        if peaks_left and placed >= next_peak_at and left > capacity:
+            size = min(left, capacity + rng.randint(*shape.peak_excess), peak_size)
+            kind = PEAK_WAVE
+            peaks_left -= 1
+            next_peak_at = placed + ORDERS_PER_PEAK
+        elif close_at is not None and placed >= close_at:
+            size, kind, close_at = min(left, rng.randint(*shape.closed_wave_sizes)), CLOSED_WAVE, None
+        else:
+            size, kind = min(left, rng.randint(*shape.wave_sizes), capacity), NORMAL_WAVE
+            if close_at is not None and placed < close_at:
+                size = min(size, close_at - placed) or size
+        customers = []
+        for position in range(size):
+            if kind == CLOSED_WAVE:
+                admission = CLOSED
+            elif kind == PEAK_WAVE and position >= capacity:
+                admission = FULL
+            else:
+                admission = ADMITTED
+            order_id = _unique_id(rng, taken, id_prefix)
+            customers.append(_customer(rng, order_id, admission, menu, shape, rush=kind == PEAK_WAVE))
+        waves.append(Wave(len(waves), kind, tuple(customers)))
+        placed += size
+    return DayPlan(seed, capacity, tuple(waves))
+
+
+# --------------------------------------------------------------------------- emulator speed-ups
+
+
+_speedups_lock = threading.Lock()
+_speedups_installed = False
+
+
+def speed_up_emulator() -> None:
+    """Make the emulator's Step Functions interpreter cheaper per execution (idempotent, process-wide).
+
+    Measured on 2 cores: an OrderManager run spent ~75 % of its time re-parsing its definition with
+    ANTLR, and every task built a new boto3 client and every JSONPath a new yacc parser. This keeps one
+    parsed program per definition (each execution gets its own unpickled copy, so no state is shared),
+    one boto3 client per (region, service) (clients are thread-safe) and one parsed JSONPath per
+    expression. Behaviour is unchanged; it belongs in ``localcloud.moto_gaps`` (proposed there).
+    """
+    global _speedups_installed
+    with _speedups_lock:
+        if _speedups_installed:
+            return
+        _speedups_installed = True
+    import jsonpath_ng
+    import jsonpath_ng.ext
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    lock = threading.Lock()
+    programs: dict[str, bytes] = {}
+
+    def evaluation_entrypoint(self):
+        definition = self._evaluation_details.state_machine_details.definition
+        with lock:
+            blob = programs.get(definition)
+        if blob is None:
+            blob = pickle.dumps(AmazonStateLanguageParser.parse(definition)[0])
+            with lock:
+                programs[definition] = blob
+        return pickle.loads(blob)
+
+    ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
+
+    ext_parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)
+    jsonpath_ng.ext.parse = ext_parse
+    json_path.parse = ext_parse
+    result_path.parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
+
+    original_client_for = boto_client.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in clients:
+                clients[region, service] = original_client_for(region, service, state_credentials)
+            return clients[region, service]
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions") and getattr(module, "boto_client_for", None) is (
+            original_client_for
+        ):
+            module.boto_client_for = client_for
+
+
+# --------------------------------------------------------------------------- counting EXPRESS transitions
+
+
+_express_lock = threading.Lock()
+_express_transitions: Counter[str] = Counter()
+_express_hook_installed = False
+
+
+def _count_express_transitions() -> None:
+    """Count the states each synchronous (EXPRESS) execution entered, per state machine: AWS does not
+    bill them, but the same workflow as STANDARD would pay one transition each."""
+    global _express_hook_installed
+    with _express_lock:
+        if _express_hook_installed:
+            return
+        _express_hook_installed = True
+    from moto.stepfunctions.parser.backend.execution import SyncExecution
+
+    original = SyncExecution.to_start_sync_execution_output
+
+    def to_output(self):
+        worker = getattr(self, "exec_worker", None)
+        if worker is not None and worker.env is not None:
+            history = worker.env.event_manager.get_event_history()
+            entered = sum(1 for event in history if str(event.get("type", "")).endswith("StateEntered"))
+            with _express_lock:
+                _express_transitions[self.state_machine.arn.split(":express:")[0]] += entered
+        return original(self)
+
+    SyncExecution.to_start_sync_execution_output = to_output
+
+
+def express_transitions(state_machine_arn: str) -> int:
+    with _express_lock:
+        return _express_transitions[state_machine_arn]
+
+
+# --------------------------------------------------------------------------- running the day
+
+
+@dataclass
+class DayResult:
+    plan: DayPlan
+    outcomes: dict[str, str] = field(default_factory=dict)  # order id -> observed outcome
+    invalid_rejections: int = 0
+    sales: Counter[str] = field(default_factory=Counter)  # metrics table, this day's increments
+    total_sales: int = 0
+    dashboard: dict[str, float] = field(default_factory=dict)
+    usage: costs.Usage = field(default_factory=costs.Usage)
+    order_manager_runs: costs.WorkflowRuns = field(default_factory=lambda: costs.WorkflowRuns(0, 0.0, 0))
+    counters: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self.outcomes.values())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def usage_of(counters: Mapping[str, Any]) -> costs.Usage:
+    """The priced quantities in a ``LocalCloud.usage`` snapshot."""
+    functions = counters.get("lambda", {}).values()
+    sfn = counters.get("stepfunctions", {})
+    return costs.Usage(
+        lambda_requests=sum(f["requests"] for f in functions),
+        lambda_gb_seconds=sum(
+            costs.lambda_gb_seconds(f["billed_duration_ms"], f["memory_mb"]) for f in functions
+        ),
+        eventbridge_events=counters.get("eventbridge", {}).get("events_put", 0),
+        sfn_standard_transitions=sfn.get("standard_state_transitions", 0),
+        sfn_express_requests=sfn.get("express_requests", 0),
+        sfn_express_gb_seconds=sfn.get("express_billed_ms", 0) / 1000 * costs.EXPRESS_MEMORY_STEP_MB / 1024,
+        sqs_requests=counters.get("sqs", {}).get("requests", 0),
+        dynamodb_write_units=counters.get("dynamodb", {}).get("total_write_units", 0),
+        dynamodb_read_units=counters.get("dynamodb", {}).get("total_read_units", 0),
+        logs_ingested_gb=counters.get("logs", {}).get("ingested_bytes", 0) / costs.BYTES_PER_GB,
+        cloudwatch_put_metric_data=counters.get("cloudwatch", {}).get("put_metric_data_calls", 0),
+    )
+
+
+def _counter_delta(after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
+    delta: dict[str, Any] = {}
+    for key, value in after.items():
+        old = before.get(key, 0 if not isinstance(value, Mapping) else {})
+        if isinstance(value, Mapping):
+            delta[key] = _counter_delta(value, old if isinstance(old, Mapping) else {})
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            delta[key] = value - (old if isinstance(old, (int, float)) else 0)
+        else:
+            delta[key] = value
+    return delta
+
+
+class DayDriver:
+    """Drives one ``DayPlan`` through a running ``LocalCloud`` and observes what happened."""
+
+    def __init__(
+        self,
+        cloud: Any,
+        plan: DayPlan,
+        *,
+        workers: int = 4,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.plan = plan
+        self.workers = workers
+        self.progress = progress or (lambda _what, _n: None)
+        self.sfn = cloud.client("stepfunctions")
+        self.processor_arn = cloud.outputs["orderProcessorArn"]
+        self.manager_arn = cloud.outputs["orderManagerArn"]
+        self.timeouts = self._timeouts()
+        self.problems: list[str] = []
+        self.invalid_rejections = 0
+        self._lock = threading.Lock()
+
+    def _timeouts(self) -> float:
+        from localcloud import program
+
+        config = {**program.stack_config(self.cloud.stack), **dict(self.cloud.config)}
+        customer = barista = 0.0
+        for key, value in config.items():
+            if key.endswith("customerTimeoutSeconds"):
+                customer = float(value)
+            elif key.endswith("baristaTimeoutSeconds"):
+                barista = float(value)
+        return customer + barista
+
+    # ----------------------------------------------------------------------- helpers
+
+    def _problem(self, text: str) -> None:
+        with self._lock:
+            self.problems.append(text)
+
+    def running(self) -> int:
+        pages = self.sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.processor_arn, statusFilter="RUNNING"
+        )
+        return sum(len(page["executions"]) for page in pages)
+
+    def wait_for_room(self, needed: int, limit: float) -> None:
+        """Until ``needed`` more executions fit under the capacity (timeouts free the slots)."""
+        deadline = time.monotonic() + limit
+        while self.running() + needed > self.plan.capacity:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no room for {needed} orders after {limit:.0f}s")
+            time.sleep(0.05)
+
+    def _manage(self, customer: Customer, action: str, body: Mapping[str, Any], caller: str) -> dict:
+        return self.cloud.order_manager(
+            {"action": action, "body": dict(body), "orderId": customer.order_id, "baristaUserId": caller}
+        )
+
+    def _set_store_open(self, is_open: bool) -> None:
+        self.cloud.table("shop-data-config").update_item(
+            Key={"PK": "config"},
+            UpdateExpression="SET storeOpen = :open",
+            ExpressionAttributeValues={":open": is_open},
+        )
+
+    def _arrive(self, customers: Iterable[Customer]) -> None:
+        for customer in customers:
+            self.cloud.put_event(
+                "Validator.NewOrder", {"orderId": customer.order_id, "userId": customer.user_id}
+            )
+
+    # ----------------------------------------------------------------------- journeys
+
+    def customer_step(self, customer: Customer) -> None:
+        if customer.invalid_body is not None:
+            answer = self._manage(customer, "", customer.invalid_body, customer.user_id)
+            if answer["status"] == "FAILED" and answer["error"] == "InvalidOrder":
+                with self._lock:
+                    self.invalid_rejections += 1
+            else:
+                self._problem(
+                    f"order {customer.order_id}: an invalid drink was not refused with InvalidOrder "
+                    f"({answer['status']} {answer['error']})"
+                )
+        if customer.body is not None:
+            answer = self._manage(customer, "", customer.body, customer.user_id)
+            if answer["status"] != "SUCCEEDED":
+                self._problem(
+                    f"order {customer.order_id}: the customer's {customer.body['drink']} was refused "
+                    f"({answer['error']}: {answer['cause']})"
+                )
+
+    def barista_step(self, customer: Customer) -> None:
+        for action in customer.barista_actions:
+            answer = self._manage(customer, action, {}, customer.barista_id)
+            if answer["status"] != "SUCCEEDED":
+                self._problem(
+                    f"order {customer.order_id}: barista '{action}' failed "
+                    f"({answer['error']}: {answer['cause']})"
+                )
+                return
+
+    # ----------------------------------------------------------------------- the day
+
+    def run(self) -> None:
+        room_limit = self.timeouts + 60
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="customer") as pool:
+            for wave in self.plan.waves:
+                admitted = [c for c in wave.customers if c.admission == ADMITTED]
+                if wave.kind == PEAK_WAVE:
+                    self.wait_for_room(self.plan.capacity, room_limit)  # an empty shop
+                    self._arrive(admitted)
+                    self.cloud.settle()
+                    self._arrive(c for c in wave.customers if c.admission == FULL)
+                elif wave.kind == CLOSED_WAVE:
+                    self._set_store_open(False)
+                    self._arrive(wave.customers)
+                    self.cloud.settle()
+                    self._set_store_open(True)
+                else:
+                    self.wait_for_room(len(admitted), room_limit)
+                    self._arrive(admitted)
+                self.cloud.settle()
+                self.progress("arrived", len(wave.customers) - len(admitted))
+                list(pool.map(self.customer_step, admitted))
+                self.cloud.settle()
+                list(pool.map(self.barista_step, admitted))
+                self.progress("served", len(admitted))
+        deadline = time.monotonic() + self.timeouts + 60
+        while self.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.cloud.settle()
+
+
+def _processor_executions(sfn: Any, processor_arn: str, since: datetime) -> list[dict[str, Any]]:
+    found = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=processor_arn):
+        found.extend(e for e in page["executions"] if e["startDate"] >= since)
+    return found
+
+
+def _aggregates(cloud: Any) -> Counter[str]:
+    """Sum of every ``Aggregate`` item of the metrics table per drink (``TotalSales`` included), all days."""
+    table = cloud.table("metrics-table")
+    totals: Counter[str] = Counter()
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": {":pk": "Aggregate"},
+    }
+    while True:
+        page = table.query(**kwargs)
+        for item in page["Items"]:
+            totals[item["SK"].split("#", 1)[1]] += int(item.get("val", 0))
+        if "LastEvaluatedKey" not in page:
+            return totals
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _dashboard_sums(cloud: Any, since: datetime) -> dict[str, float]:
+    """The dashboard's metrics summed over the day, read back the way the dashboard reads them."""
+    name = cloud.outputs.get("dashboardName")
+    if not name:
+        return {}
+    cloudwatch = cloud.client("cloudwatch")
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
+    sums: dict[str, float] = {}
+    end = datetime.now(UTC) + timedelta(minutes=5)
+    for widget in body.get("widgets", []):
+        for metric in widget.get("properties", {}).get("metrics", []):
+            namespace, metric_name, dimension, value = metric[:4]
+            points = cloudwatch.get_metric_statistics(
+                Namespace=namespace,
+                MetricName=metric_name,
+                Dimensions=[{"Name": dimension, "Value": value}],
+                StartTime=since - timedelta(minutes=1),
+                EndTime=end,
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+            sums[value] = sum(point["Sum"] for point in points)
+    return sums
+
+
+def _dead_letters(cloud: Any) -> dict[str, int]:
+    sqs = cloud.client("sqs")
+    waiting = {}
+    for url in sqs.list_queues().get("QueueUrls", []):
+        name = url.rsplit("/", 1)[-1]
+        if not name.lower().endswith("dlq"):
+            continue
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        waiting[name] = sum(int(value) for value in attributes.values())
+    return waiting
+
+
+def _observe_outcome(item: Mapping[str, Any] | None, status: str, visited: Sequence[str]) -> str | None:
+    if status != "SUCCEEDED":
+        return None
+    if item is None:
+        if "Emit - Shop not ready" not in visited:
+            return None
+        return REJECTED_CAPACITY if "Is capacity available?" in visited else REJECTED_CLOSED
+    state, reason = item.get("ORDERSTATE"), item.get("reason")
+    if state == "COMPLETED" and not reason:
+        return COMPLETED
+    if state == "CANCELLED":
+        return {
+            None: CANCELLED,
+            "Customer timedout": CUSTOMER_TIMEOUT,
+            "Barista timedout": BARISTA_TIMEOUT,
+        }.get(reason)
+    return None
+
+
+def run_day(
+    cloud: Any,
+    plan: DayPlan,
+    *,
+    workers: int = 4,
+    progress: Callable[[str, int], None] | None = None,
+    fast: bool = True,
+) -> DayResult:
+    """Drive ``plan`` through ``cloud``, then observe every order and check the day's invariants."""
+    if fast:
+        speed_up_emulator()
+    _count_express_transitions()
+    started_at = datetime.now(UTC) - timedelta(seconds=1)
+    clock = time.perf_counter()
+    with cloud.recorder.paused():
+        sales_before = _aggregates(cloud)
+        usage_before = cloud.usage
+    express_before = express_transitions(cloud.outputs["orderManagerArn"])
+    driver = DayDriver(cloud, plan, workers=workers, progress=progress)
+    result = DayResult(plan)
+    try:
+        driver.run()
+    except TimeoutError as stuck:
+        driver.problems.append(f"the day did not finish: {stuck}")
+    with cloud.recorder.paused():
+        usage_after = cloud.usage
+        result.counters = _counter_delta(usage_after, usage_before)
+        result.usage = usage_of(usage_after) - usage_of(usage_before)
+        om_express_requests = result.counters["api_calls"].get("sfn", {}).get("StartSyncExecution", 0)
+        result.order_manager_runs = costs.WorkflowRuns(
+            requests=om_express_requests,
+            express_gb_seconds=result.usage.sfn_express_gb_seconds,
+            state_transitions=express_transitions(cloud.outputs["orderManagerArn"]) - express_before,
+        )
+        result.invalid_rejections = driver.invalid_rejections
+        result.problems = list(driver.problems)
+        _observe(cloud, driver, plan, result, started_at, sales_before)
+    result.seconds = time.perf_counter() - clock
+    return result
+
+
+def _observe(
+    cloud: Any, driver: DayDriver, plan: DayPlan, result: DayResult, since: datetime, sales_before: Counter
+) -> None:
+    problems = result.problems
+    sfn = driver.sfn
+    wanted = {customer.order_id: customer for customer in plan.customers}
+    executions: dict[str, list[dict[str, Any]]] = {}
+    for execution in _processor_executions(sfn, driver.processor_arn, since):
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        order_id = str(json.loads(described["input"]).get("detail", {}).get("orderId"))
+        if order_id in wanted:
+            executions.setdefault(order_id, []).append(described)
+    orders = cloud.table("shop-data-orders")
+    for order_id, customer in wanted.items():
+        runs = executions.get(order_id, [])
+        if len(runs) != 1:
+            problems.append(f"order {order_id}: {len(runs)} OrderProcessor executions instead of exactly one")
+            continue
+        run = runs[0]
+        if run["status"] == "RUNNING":
+            problems.append(f"order {order_id}: still parked (its OrderProcessor execution is RUNNING)")
+            continue
+        history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
+        visited = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+        item = orders.get_item(Key={"PK": "orders", "SK": order_id}, ConsistentRead=True).get("Item")
+        outcome = _observe_outcome(item, run["status"], visited)
+        if outcome is None:
+            problems.append(
+                f"order {order_id}: no single terminal state (execution {run['status']}, "
+                f"order {item.get('ORDERSTATE') if item else 'absent'}, reason {(item or {}).get('reason')})"
+            )
+            continue
+        result.outcomes[order_id] = outcome
+        if outcome != customer.expected:
+            problems.append(f"order {order_id}: ended {outcome}, the plan says {customer.expected}")
+    if driver.running():
+        problems.append(f"{driver.running()} OrderProcessor executions still RUNNING after the timeouts")
+
+    sales_after = _aggregates(cloud)
+    result.sales = Counter({k: sales_after[k] - sales_before[k] for k in sales_after if k != "TotalSales"})
+    result.sales = +result.sales
+    result.total_sales = sales_after["TotalSales"] - sales_before["TotalSales"]
+    reached_barista = sum(1 for c in plan.customers if c.reaches_barista)
+    if result.total_sales != reached_barista:
+        problems.append(
+            f"metrics: TotalSales grew by {result.total_sales}, "
+            f"but {reached_barista} orders reached the barista"
+        )
+    expected_sales = plan.expected_sales()
+    if result.sales != expected_sales:
+        problems.append(
+            f"metrics: per-drink sales {dict(result.sales)} differ from the plan's {dict(expected_sales)}"
+        )
+    try:
+        result.dashboard = _dashboard_sums(cloud, since)
+    except Exception as error:  # the emulator's CloudWatch is not part of the day's invariants
+        result.notes.append(f"dashboard numbers unavailable: {type(error).__name__}: {error}")
+    for name, count in _dead_letters(cloud).items():
+        if count:
+            problems.append(f"dead-letter queue {name} holds {count} message(s)")
+
+
+# --------------------------------------------------------------------------- the `simulate` command
+
+
+def add_arguments(parser: Any) -> None:
+    from localcloud import cli
+
+    cli.stack_argument(parser)
+    parser.add_argument("--orders", type=int, default=50, help="customers who scan the QR code (default 50)")
+    parser.add_argument("--seed", type=int, default=1, help="same seed, same day (default 1)")
+    parser.add_argument(
+        "--close-shop-at",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="close the shop for one wave at this point of the day (0..1), then reopen",
+    )
+    parser.add_argument("--workers", type=int, default=4, help="threads driving customers and baristas")
+
+
+def command(args: Any, console: Any) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from localcloud import cli
+    from localcloud.cloud import LocalCloud
+
+    if args.orders < 1:
+        raise SystemExit("--orders must be at least 1")
+    with LocalCloud.running(args.stack, cli.config_overrides(args.config)) as cloud:
+        menu_item = cloud.table("shop-data-config").get_item(Key={"PK": "menu"}).get("Item")
+        capacity = _capacity(cloud)
+        plan = plan_day(
+            args.orders,
+            seed=args.seed,
+            menu=menu_from_item(menu_item),
+            capacity=capacity,
+            close_shop_at=args.close_shop_at,
+        )
+        console.print(
+            f"A conference day on stack [bold]{args.stack}[/]: {args.orders} customers in {len(plan.waves)} "
+            f"waves, capacity {capacity}, seed {args.seed}"
+        )
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=not console.is_terminal) as bar:
+            task = bar.add_task("customers", total=args.orders)
+            result = run_day(
+                cloud, plan, workers=args.workers, progress=lambda _what, n: bar.advance(task, n)
+            )
+            bar.update(task, completed=args.orders)
+    render(console, result)
+    return 0 if result.ok else 1
+
+
+def _capacity(cloud: Any) -> int:
+    from localcloud import program
+
+    config = {**program.stack_config(cloud.stack), **dict(cloud.config)}
+    return int(next((v for k, v in config.items() if k.endswith(":capacity") or k == "capacity"), 20))
+
+
+def render(console: Any, result: DayResult, prices: costs.PriceList | None = None) -> None:
+    from rich.table import Table
+
+    plan = result.plan
+    counts, expected = result.counts, plan.expected_outcomes()
+    summary = Table(title=f"The day: {len(plan.customers)} customers in {result.seconds:.1f} s")
+    summary.add_column("Outcome")
+    summary.add_column("Orders", justify="right")
+    summary.add_column("Planned", justify="right")
+    for outcome in OUTCOMES:
+        summary.add_row(outcome, str(counts[outcome]), str(expected[outcome]))
+    summary.add_row("invalid drinks refused", str(result.invalid_rejections), str(plan.invalid_attempts))
+    console.print(summary)
+
+    sales = Table(title="Metrics table (this day's increments)")
+    sales.add_column("Drink")
+    sales.add_column("Sold", justify="right")
+    for drink, sold in sorted(result.sales.items()):
+        sales.add_row(drink, str(sold))
+    sales.add_row("[bold]TotalSales", f"[bold]{result.total_sales}")
+    console.print(sales)
+
+    dashboard = Table(title="Dashboard (CloudWatch sums)")
+    dashboard.add_column("Metric")
+    dashboard.add_column("Sum", justify="right")
+    for name, total in result.dashboard.items():
+        dashboard.add_row(name, f"{total:g}")
+    console.print(dashboard)
+    for note in result.notes:
+        console.print(f"[yellow]{note}")
+
+    render_costs(console, result, prices or costs.PriceList.load())
+
+    if result.ok:
+        console.print("[bold green]All invariants hold.")
+    else:
+        console.print(f"[bold red]{len(result.problems)} invariant(s) broken:")
+        for problem in result.problems:
+            console.print(f"[red]  - {problem}")
+
+
+def render_costs(console: Any, result: DayResult, prices: costs.PriceList) -> None:
+    from rich.table import Table
+
+    completed = result.counts[COMPLETED]
+    report = costs.price(result.usage, prices)
+    table = Table(title=f"Modelled cost (list prices {prices.region}, {prices.as_of})")
+    for column, justify in (
+        ("Service", "left"),
+        ("Billable", "left"),
+        ("Quantity", "right"),
+        ("USD this day", "right"),
+        ("USD / 1000 completed", "right"),
+    ):
+        table.add_column(column, justify=justify)
+    per_thousand = 1000 / completed if completed else 0.0
+    for line in report.lines:
+        table.add_row(
+            line.service,
+            line.unit,
+            f"{line.quantity:,.6g}",
+            f"{line.usd:.6f}",
+            f"{line.usd * per_thousand:.4f}" if completed else "-",
+        )
+    standard = costs.price(costs.as_standard(result.usage, result.order_manager_runs), prices)
+    table.add_section()
+    table.add_row(
+        "[bold]This architecture",
+        "OrderManager EXPRESS",
+        "",
+        f"{report.total_usd:.6f}",
+        f"[bold]{report.total_usd * per_thousand:.4f}" if completed else "-",
+    )
+    table.add_row(
+        "[bold]Workshop architecture",
+        f"OrderManager STANDARD ({result.order_manager_runs.state_transitions} transitions)",
+        "",
+        f"{standard.total_usd:.6f}",
+        f"[bold]{standard.total_usd * per_thousand:.4f}" if completed else "-",
+    )
+    console.print(table)
+    console.print(f"[dim]Prices: {prices.source}")
+    console.print(f"[yellow]{prices.caveat}")
