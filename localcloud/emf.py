@@ -43,7 +43,7 @@ def metric_data(document: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]
         datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.UTC)
         if isinstance(millis, (int, float))
         else datetime.datetime.now(tz=datetime.UTC)
-    )
+    ).replace(tzinfo=None)  # moto keeps metric timestamps as naive UTC
     result = []
     for directive in aws["CloudWatchMetrics"]:
         data = []
