@@ -1,0 +1,147 @@
+"""SQS event source mappings are polled like Lambda: batches, partial batch failures, redrive to the DLQ."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+
+import boto3
+import pytest
+
+from localcloud.pollers import Pollers
+
+REGION = "us-east-1"
+# Records whose body is "fail" are reported as failed; every record seen is written to a table.
+HANDLER = """
+import os, boto3
+table = boto3.resource("dynamodb").Table(os.environ["SEEN_TABLE"])
+
+def handler(event, context):
+    failures = []
+    table.put_item(Item={"PK": "batch-" + context.aws_request_id, "size": len(event["Records"])})
+    for record in event["Records"]:
+        table.update_item(
+            Key={"PK": record["body"]},
+            UpdateExpression="ADD seen :one",
+            ExpressionAttributeValues={":one": 1},
+        )
+        if record["body"].startswith("fail"):
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+"""
+
+
+def function_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("handler.py", HANDLER)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def consumer(aws):
+    """A queue (visibility 2 s, so a failed message is retried soon; DLQ after 2 receives), a
+    reporting consumer with reserved concurrency 1 and batches of 5, and its pollers."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    iam = boto3.client("iam", region_name=REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    ddb.create_table(
+        TableName="seen",
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName="work",
+        Attributes={
+            "VisibilityTimeout": "2",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    role = iam.create_role(RoleName="consumer", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam.create_function(
+        FunctionName="consumer",
+        Runtime="python3.13",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": function_zip()},
+        Environment={"Variables": {"SEEN_TABLE": "seen"}},
+    )
+    lam.put_function_concurrency(FunctionName="consumer", ReservedConcurrentExecutions=1)
+    lam.create_event_source_mapping(
+        EventSourceArn=queue_arn,
+        FunctionName="consumer",
+        BatchSize=5,
+        MaximumBatchingWindowInSeconds=1,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    pollers = Pollers(REGION)
+    pollers.refresh()
+    try:
+        yield {
+            "sqs": sqs,
+            "queue": queue_url,
+            "dlq": dlq_url,
+            "seen": boto3.resource("dynamodb").Table("seen"),
+        }
+    finally:
+        pollers.stop()
+
+
+def wait_until(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.02)
+
+
+def send(sqs, queue, bodies):
+    for start in range(0, len(bodies), 10):
+        sqs.send_message_batch(
+            QueueUrl=queue,
+            Entries=[
+                {"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies[start : start + 10])
+            ],
+        )
+
+
+def dlq_bodies(sqs, dlq):
+    return [m["Body"] for m in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])]
+
+
+def test_only_reported_failures_are_retried_and_reach_the_dlq_after_max_receives(consumer):
+    sqs, seen = consumer["sqs"], consumer["seen"]
+    send(sqs, consumer["queue"], ["ok-1", "fail-1", "ok-2", "ok-3"])
+
+    wait_until(lambda: dlq_bodies(sqs, consumer["dlq"]) == ["fail-1"])
+
+    assert [seen.get_item(Key={"PK": body})["Item"]["seen"] for body in ("ok-1", "ok-2", "ok-3")] == [1, 1, 1]
+    assert seen.get_item(Key={"PK": "fail-1"})["Item"]["seen"] == 2  # maxReceiveCount receives, then the DLQ
+    visible = sqs.get_queue_attributes(
+        QueueUrl=consumer["queue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert visible["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_batches_never_exceed_the_mappings_batch_size(consumer):
+    sqs, seen = consumer["sqs"], consumer["seen"]
+    bodies = [f"ok-{i}" for i in range(12)]
+    send(sqs, consumer["queue"], bodies)
+
+    wait_until(lambda: all("Item" in seen.get_item(Key={"PK": body}) for body in bodies))
+
+    sizes = [item["size"] for item in seen.scan()["Items"] if item["PK"].startswith("batch-")]
+    assert sum(sizes) == 12
+    assert max(sizes) <= 5
+    assert max(sizes) > 1  # the batching window gathered more than one message
