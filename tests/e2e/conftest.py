@@ -1,0 +1,147 @@
+"""End-to-end fixtures: the REAL program (rules, functions, ASL wiring) deployed into the local cloud.
+
+``local_cloud`` is one deployed ``local`` stack per test module (customer timeout 3 s, barista 6 s,
+capacity 20); tests in a module share it and keep apart by unique order ids. Helpers read what a user
+would see: the order item, the all-events log group, OrderProcessor executions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+WAIT_LIMIT_SECONDS = 30.0
+CAPPUCCINO = {"drink": "Cappuccino", "modifiers": [], "icon": "barista-icons_cappuccino-alternative"}
+
+
+@pytest.fixture(scope="module")
+def local_cloud() -> Iterator[Any]:
+    from localcloud import simulator
+    from localcloud.cloud import LocalCloud
+
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    simulator.speed_up_emulator()
+    with LocalCloud.running("local") as cloud:
+        yield cloud
+
+
+def new_id(prefix: str = "e2e") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def eventually(check: Callable[[], Any], what: str, limit: float = WAIT_LIMIT_SECONDS) -> Any:
+    deadline = time.monotonic() + limit
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def order(cloud: Any, order_id: str) -> dict[str, Any] | None:
+    return (
+        cloud.table("shop-data-orders")
+        .get_item(Key={"PK": "orders", "SK": order_id}, ConsistentRead=True)
+        .get("Item")
+    )
+
+
+def counter(cloud: Any) -> int:
+    return int(cloud.table("shop-data-counting").get_item(Key={"PK": "orderID"})["Item"]["IDvalue"])
+
+
+def set_store_open(cloud: Any, is_open: bool) -> None:
+    cloud.table("shop-data-config").update_item(
+        Key={"PK": "config"},
+        UpdateExpression="SET storeOpen = :open",
+        ExpressionAttributeValues={":open": is_open},
+    )
+
+
+def logged_events(cloud: Any, order_id: str | None = None) -> list[dict[str, Any]]:
+    """Every event in the all-events log group (oldest first), optionally only those of one order."""
+    logs = cloud.client("logs")
+    group = cloud.outputs["allEventsLogGroup"]
+    events, kwargs = [], {"logGroupName": group}
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        events.extend(json.loads(e["message"]) for e in page["events"])
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    return [e for e in events if order_id is None or str(e.get("detail", {}).get("orderId")) == order_id]
+
+
+def detail_types(cloud: Any, order_id: str) -> list[str]:
+    return [event["detail-type"] for event in logged_events(cloud, order_id)]
+
+
+def executions_of(cloud: Any, order_id: str) -> list[dict[str, Any]]:
+    sfn = cloud.client("stepfunctions")
+    found = []
+    for page in sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=cloud.outputs["orderProcessorArn"]
+    ):
+        for execution in page["executions"]:
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            if json.loads(described["input"]).get("detail", {}).get("orderId") == order_id:
+                found.append(described)
+    return found
+
+
+def execution_of(cloud: Any, order_id: str) -> dict[str, Any]:
+    return eventually(lambda: (executions_of(cloud, order_id) or [None])[0], f"the execution of {order_id}")
+
+
+def finished(cloud: Any, order_id: str, limit: float = WAIT_LIMIT_SECONDS) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        runs = executions_of(cloud, order_id)
+        return runs[0] if runs and runs[0]["status"] != "RUNNING" else None
+
+    return eventually(done, f"the execution of {order_id} to finish", limit)
+
+
+def visited_states(cloud: Any, execution_arn: str) -> list[str]:
+    history = cloud.client("stepfunctions").get_execution_history(executionArn=execution_arn, maxResults=1000)
+    return [
+        e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e
+    ]
+
+
+def park(cloud: Any, order_id: str, user_id: str = "1") -> dict[str, Any]:
+    """Scenario 6: a Validator.NewOrder event; returns the order item once token #1 is stored."""
+    cloud.put_event("Validator.NewOrder", {"orderId": order_id, "userId": user_id})
+    return eventually(
+        lambda: (order(cloud, order_id) or {}).get("TaskToken") and order(cloud, order_id), "parked"
+    )
+
+
+def choose(
+    cloud: Any, order_id: str, user_id: str = "1", drink: dict | None = None, action: str = ""
+) -> dict:
+    body = {"userId": user_id, **(drink or CAPPUCCINO)}
+    return cloud.order_manager(
+        {"action": action, "body": body, "orderId": order_id, "baristaUserId": user_id}
+    )
+
+
+def manage(cloud: Any, action: str, order_id: str, barista: str = "3") -> dict:
+    return cloud.order_manager({"action": action, "body": {}, "orderId": order_id, "baristaUserId": barista})
+
+
+def to_barista(cloud: Any, order_id: str, user_id: str = "1") -> dict[str, Any]:
+    """Scenario 7: park, choose a Cappuccino, wait until the order has its number (token #2)."""
+    park(cloud, order_id, user_id)
+    answer = choose(cloud, order_id, user_id)
+    assert answer["status"] == "SUCCEEDED", answer
+    return eventually(
+        lambda: (order(cloud, order_id) or {}).get("orderNumber") and order(cloud, order_id), "number"
+    )

@@ -1,0 +1,21 @@
+"""A 50-order conference day through the real program: every invariant of the simulator holds."""
+
+from __future__ import annotations
+
+from localcloud import simulator
+
+
+def test_a_fifty_order_day_keeps_every_invariant(local_cloud):
+    menu = simulator.menu_from_item(
+        local_cloud.table("shop-data-config").get_item(Key={"PK": "menu"})["Item"]
+    )
+    plan = simulator.plan_day(50, seed=2026, menu=menu, capacity=20, close_shop_at=0.5, id_prefix="day-")
+
+    result = simulator.run_day(local_cloud, plan)
+
+    assert result.problems == []
+    assert result.counts == plan.expected_outcomes()
+    assert result.total_sales == sum(plan.expected_sales().values())
+    assert result.invalid_rejections == plan.invalid_attempts
+    assert result.usage.sfn_express_requests > 0
+    assert result.order_manager_runs.state_transitions > result.order_manager_runs.requests
