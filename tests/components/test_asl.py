@@ -172,3 +172,70 @@ def _values_of(node: object, key: str) -> list:
 def test_physical_names_come_only_from_placeholders(name: str, field: str) -> None:
     for value in _values_of(json.loads(_template(name)), field):
         assert PLACEHOLDER_ONLY.fullmatch(value), f"{field} {value!r} in {name} is not a placeholder"
+
+
+PROCESSOR_STATES = {
+    "DynamoDB Get Shop status": "Task",
+    "Shop Open?": "Choice",
+    "ListExecutions": "Task",
+    "Is capacity available?": "Choice",
+    "Emit - Workflow Started TT": "Task",
+    "Customer timedout": "Pass",
+    "Emit - error timeout": "Task",
+    "Generate Order Number": "Task",
+    "Emit - Awaiting Completion TT": "Task",
+    "Barista timedout": "Pass",
+    "Emit - Shop not ready": "Task",
+    "Pass": "Pass",
+    "Emit - order finished": "Task",
+}
+MANAGER_STATES = {
+    "Decide Action": "Choice",
+    "Complete Order": "Pass",
+    "Cancel Order": "Pass",
+    "DynamoDB Update Order Record": "Task",
+    "Construct record": "Pass",
+    "Emit Completed || Cancelled": "Task",
+    "Resume Order Processor - Barista": "Task",
+    "Customer Put Order": "Pass",
+    "get menu": "Task",
+    "Sanitize order": "Task",
+    "Is Order Valid?": "Choice",
+    "not a valid order": "Fail",
+    "Update order": "Task",
+    "Resume Order Processor - customer": "Task",
+    "Claim Order": "Pass",
+    "Make OR Unmake?": "Choice",
+    "Unmake Order": "Pass",
+    "DynamoDB Update Order": "Task",
+    "Transform record": "Pass",
+    "EventBridge Emit Making Order": "Task",
+    "Order not open": "Fail",
+    "Order not accepted": "Fail",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "substitutions", "expected"),
+    [
+        ("order_processor", PROCESSOR_SUBSTITUTIONS, PROCESSOR_STATES),
+        ("order_manager", MANAGER_SUBSTITUTIONS, MANAGER_STATES),
+    ],
+)
+def test_state_names_and_kinds_are_those_operators_see_in_the_spec(
+    name: str, substitutions: dict, expected: dict
+) -> None:
+    states = _rendered(name, substitutions)["States"]
+
+    assert {state_name: state["Type"] for state_name, state in states.items()} == expected
+
+
+def test_order_manager_failures_carry_the_documented_error_names() -> None:
+    states = _rendered("order_manager", MANAGER_SUBSTITUTIONS)["States"]
+
+    assert states["not a valid order"]["Error"] == "InvalidOrder"
+    assert states["not a valid order"]["CausePath"] == "$.sanitise.Payload.reason"
+    assert states["Order not open"]["Error"] == "OrderNotFound"
+    assert states["Order not accepted"]["Error"] == "OrderNotAccepted"
+    assert states["Resume Order Processor - customer"]["Resource"].endswith(":aws-sdk:sfn:sendTaskSuccess")
+    assert states["Resume Order Processor - Barista"]["Resource"].endswith(":aws-sdk:sfn:sendTaskSuccess")

@@ -55,7 +55,7 @@ def _fill_to_capacity(shop: Shop) -> list[str]:
     return parked
 
 
-def test_order_beyond_capacity_gets_shop_unavailable(make_shop) -> None:
+def test_orders_up_to_capacity_park_and_the_next_gets_shop_unavailable(make_shop) -> None:
     shop = make_shop(capacity=3)
     parked = _fill_to_capacity(shop)
 
@@ -65,18 +65,8 @@ def test_order_beyond_capacity_gets_shop_unavailable(make_shop) -> None:
     assert "Emit - Shop not ready" in shop.visited_states(rejected["executionArn"])
     assert [event["detail"]["orderId"] for event in shop.events("OrderProcessor.ShopUnavailable")] == ["4"]
     assert {shop.status(execution) for execution in parked} == {"RUNNING"}
+    assert len(shop.events("OrderProcessor.WorkflowStarted")) == 3
     assert shop.order("4") is None
-
-
-def test_order_within_capacity_is_accepted(make_shop) -> None:
-    shop = make_shop(capacity=3)
-    shop.park_order("1")
-    shop.park_order("2")
-
-    third = shop.park_order("3")
-
-    assert shop.status(third) == "RUNNING"
-    assert shop.events("OrderProcessor.ShopUnavailable") == []
 
 
 def test_default_capacity_parks_twenty_and_rejects_the_twenty_first(shop: Shop) -> None:
@@ -87,7 +77,7 @@ def test_default_capacity_parks_twenty_and_rejects_the_twenty_first(shop: Shop) 
 
     assert rejected["status"] == "SUCCEEDED"
     assert len(shop.executions("RUNNING")) == 20
-    assert len(parked) == 20
+    assert {shop.status(execution) for execution in parked} == {"RUNNING"}
     assert [event["detail"]["orderId"] for event in shop.events("OrderProcessor.ShopUnavailable")] == ["21"]
 
 

@@ -65,9 +65,17 @@ def eventually(check: Callable[[], Any], what: str, limit: float = WAIT_LIMIT_SE
             return result
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
+@functools.cache
+def _client(service: str) -> Any:
+    """One client per service for the whole session: building clients is slow, and moto intercepts
+    the calls of any client while a mock is active."""
+    return boto3.client(service, region_name=REGION)
+
+
+@functools.cache
 def _zip_folder(folder: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -90,12 +98,12 @@ class Shop:
     def __init__(self, settings: ShopSettings) -> None:
         self.settings = settings
         self.suffix = suffix = uuid.uuid4().hex[:6]
-        self.ddb = boto3.client("dynamodb", region_name=REGION)
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
-        self.events_client = boto3.client("events", region_name=REGION)
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.lambda_client = boto3.client("lambda", region_name=REGION)
-        self.iam = boto3.client("iam", region_name=REGION)
+        self.ddb = _client("dynamodb")
+        self.sfn = _client("stepfunctions")
+        self.events_client = _client("events")
+        self.sqs = _client("sqs")
+        self.lambda_client = _client("lambda")
+        self.iam = _client("iam")
 
         self.order_table = f"order-{suffix}"
         self.config_table = f"config-{suffix}"
