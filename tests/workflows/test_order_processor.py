@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from localcloud import moto_gaps
 from tests.workflows.workflow_stack import Shop
 
 
@@ -36,6 +37,7 @@ def test_new_order_event_parks_the_order_until_the_customer_chooses(shop: Shop) 
     execution = shop.park_order("1", user_id="1")
 
     assert shop.status(execution) == "RUNNING"
+    assert shop.visited_states(execution)[-1] == "Emit - Workflow Started TT"
     (started,) = shop.events("OrderProcessor.WorkflowStarted")
     assert started["detail"]["orderId"] == "1"
     assert started["detail"]["userId"] == "1"
@@ -126,3 +128,18 @@ def test_order_numbers_count_up_from_one(shop: Shop) -> None:
     assert numbers == {"a": "1", "b": "2", "c": "3"}
     assert [shop.order(order_id)["orderNumber"] for order_id in ("a", "b", "c")] == ["1", "2", "3"]
     assert shop.counter() == 3
+
+
+def test_resuming_without_a_drink_numbers_the_order_but_announces_no_drink(shop: Shop) -> None:
+    execution = shop.park_order("1", user_id="1")
+    first_token = shop.order("1")["TaskToken"]
+
+    shop.sfn.send_task_success(taskToken=first_token, output=json.dumps({"orderId": 1}))
+
+    waiting = shop.wait_event("OrderProcessor.WaitingCompletion", "1")
+    moto_gaps.settle()
+    order = shop.order("1")
+    assert order["orderNumber"] == waiting["detail"]["orderNumber"] == "1"
+    assert order["TaskToken"] == waiting["detail"]["TaskToken"] != first_token
+    assert shop.events("OrderManager.WaitingCompletion") == []
+    assert shop.status(execution) == "RUNNING"
