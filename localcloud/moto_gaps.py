@@ -33,6 +33,10 @@ for the asynchronous work the emulator started. Gaps closed (see tests/localclou
 8. An SQS event source mapping made moto invoke the function inside ``SendMessage`` (synchronously, the
    whole receive batch, no partial failures). SQS mappings are now left to ``localcloud.pollers``, which
    polls like Lambda does (batch size, batching window, reserved concurrency, ``batchItemFailures``).
+9. Costs that grow with volume (results unchanged): ``TransactWriteItems`` deep-copied every touched
+   table to be able to roll back (now only the touched items); EventBridge re-parsed its JSONPath
+   expressions for every delivered event; SQS rebuilt every queue attribute to check one message's
+   retention. A 500-event day made these quadratic.
 
 ``settle()`` returns when the delivery queue is empty, no delivery is running, and every RUNNING
 execution is parked (waiting for a task token, a heartbeat or a Wait state). An execution with a
@@ -211,6 +215,7 @@ def install() -> None:
         _patch_event_targets()
         _patch_execution_threads()
         _patch_sqs_event_source_mappings()
+        _patch_volume_costs()
         _installed = True
 
 
@@ -726,3 +731,79 @@ def _patch_sqs_event_source_mappings() -> None:
         return mapping
 
     LambdaBackend.create_event_source_mapping = create_event_source_mapping
+
+
+# --------------------------------------------------------------------------- costs that grow with volume
+
+
+def _patch_volume_costs() -> None:
+    """Three moto costs that grow with the number of events or items, removed without changing results:
+
+    - DynamoDB ``TransactWriteItems`` deep-copied every touched TABLE to roll back a cancelled
+      transaction (O(table size) per call); only the touched ITEMS are copied now, and restored on error.
+    - EventBridge re-parsed the same JSONPath expressions for every event delivered to a target.
+    - SQS checked each received message's retention by rebuilding every queue attribute (which counts all
+      messages): quadratic in the queue length.
+    """
+    import jsonpath_ng.ext
+    from moto.dynamodb.models import DynamoDBBackend, dynamo_type
+    from moto.dynamodb.models import table as table_module
+    from moto.sqs.models import SQSBackend
+
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+    def within_retention(self: Any, queue_name: str, message: Any) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return retention + message.sent_timestamp / 1000 > time.time()
+
+    SQSBackend.is_message_valid_based_on_retention_period = within_retention
+
+    import moto.dynamodb.models as dynamodb_models
+
+    class _TablesNotCopied:
+        """`copy` as moto's transaction code sees it: tables are not deep-copied (items are, below)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, table_module.Table) else copy.deepcopy(value, memo)
+
+    dynamodb_models.copy = _TablesNotCopied()
+    original = DynamoDBBackend.transact_write_items
+
+    def item_key(table: Any, operation: dict[str, Any]) -> tuple[Any, Any] | None:
+        key = operation.get("Key") or operation.get("Item") or {}
+        if table.hash_key_attr not in key:
+            return None
+        hash_value = dynamo_type.DynamoType(key[table.hash_key_attr])
+        range_value = dynamo_type.DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        return hash_value, range_value
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshots = []
+        for entry in transact_items:
+            operation = next(iter(entry.values()))
+            table = self.tables.get(operation.get("TableName"))
+            key = item_key(table, operation) if table is not None else None
+            if key is not None:
+                snapshots.append((table, *key, copy.deepcopy(table.get_item(*key))))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(snapshots):
+                _restore_item(table, hash_value, range_value, item)
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _restore_item(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    if item is None:
+        if table.get_item(hash_value, range_value) is not None:
+            table.delete_item(hash_value, range_value)
+    elif range_value is not None:
+        table.items[hash_value][range_value] = item
+    else:
+        table.items[hash_value] = item

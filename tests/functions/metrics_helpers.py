@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,9 +11,9 @@ from typing import Any
 
 import boto3
 import botocore.client
-import jsonpath_ng.ext
 from botocore.exceptions import ClientError
-from moto.sqs.models import SQSBackend
+
+from localcloud import moto_gaps
 
 REGION = "us-east-1"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:metrics-queue"
@@ -130,16 +128,6 @@ def recording_api_calls(monkeypatch: Any) -> Iterator[AwsCallLog]:
     yield log
 
 
-def speed_up_bulk_delivery(monkeypatch: Any) -> None:
-    """Two costs of moto that grow with volume, removed without changing results:
-    - EventBridge re-parses the same JSONPath expressions for every event delivered to a target (~27 ms);
-    - SQS ReceiveMessage checks each message's retention by rebuilding every queue attribute, which counts
-      all messages: quadratic in the queue length (~30 s to read 500 messages).
-    """
-    monkeypatch.setattr(jsonpath_ng.ext, "parse", functools.lru_cache(maxsize=64)(jsonpath_ng.ext.parse))
-
-    def within_retention(backend: Any, queue_name: str, message: Any) -> bool:
-        retention = int(backend.get_queue(queue_name).message_retention_period)
-        return retention + message.sent_timestamp / 1000 > time.time()
-
-    monkeypatch.setattr(SQSBackend, "is_message_valid_based_on_retention_period", within_retention)
+def speed_up_bulk_delivery() -> None:
+    """moto's costs that grow with volume (quadratic for 500 events) are closed in the emulator module."""
+    moto_gaps.install()

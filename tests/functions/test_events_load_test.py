@@ -33,7 +33,7 @@ def load_events():
 
 @pytest.fixture
 def bus(mocked_aws, monkeypatch):
-    speed_up_bulk_delivery(monkeypatch)
+    speed_up_bulk_delivery()
     boto3.client("events", region_name="us-east-1").create_event_bus(Name="presso-bus")
     return "presso-bus"
 

@@ -31,7 +31,7 @@ def api_calls(monkeypatch):
 @pytest.fixture
 def pipeline(mocked_aws, monkeypatch):
     """Bus, OrderMetrics-style rule and the queue it feeds, as the MetricsPipeline wires them."""
-    speed_up_bulk_delivery(monkeypatch)
+    speed_up_bulk_delivery()
     events = boto3.client("events", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
     events.create_event_bus(Name="presso")

@@ -8,6 +8,7 @@ import threading
 import zipfile
 
 import boto3
+import pytest
 
 from localcloud import moto_gaps
 
@@ -509,3 +510,56 @@ def test_settle_waits_until_a_running_execution_parks_on_its_callback(aws):
 
     started = [event for event in history(execution_arn) if event["type"] == "TaskStarted"]
     assert [event["taskStartedEventDetails"]["resourceType"] for event in started] == ["lambda", "events"]
+
+
+def _counter_table():
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="aggregates",
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
+def _count(key: str) -> dict:
+    return {
+        "Update": {
+            "TableName": "aggregates",
+            "Key": {"PK": {"S": key}},
+            "UpdateExpression": "SET val = if_not_exists(val, :zero) + :one",
+            "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
+        }
+    }
+
+
+def _marker(key: str) -> dict:
+    return {
+        "Put": {
+            "TableName": "aggregates",
+            "Item": {"PK": {"S": key}},
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws):
+    dynamodb = _counter_table()
+    dynamodb.transact_write_items(TransactItems=[_marker("event-1"), _count("total")])
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[_count("total"), _count("latte"), _marker("event-1")])
+
+    items = {i["PK"]["S"]: i for i in dynamodb.scan(TableName="aggregates")["Items"]}
+    assert set(items) == {"event-1", "total"}
+    assert items["total"]["val"] == {"N": "1"}
+
+
+def test_a_committed_transaction_applies_every_item(aws):
+    dynamodb = _counter_table()
+    for event in ("event-1", "event-2"):
+        dynamodb.transact_write_items(TransactItems=[_marker(event), _count("total"), _count("latte")])
+
+    items = {i["PK"]["S"]: i for i in dynamodb.scan(TableName="aggregates")["Items"]}
+    assert items["total"]["val"] == items["latte"]["val"] == {"N": "2"}
