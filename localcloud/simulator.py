@@ -478,6 +478,13 @@ class DayDriver:
             ExpressionAttributeValues={":open": is_open},
         )
 
+    def _quiet(self) -> None:
+        """Deliveries done and executions parked; unlike ``LocalCloud.settle`` it does not wait for the
+        metrics queue's batching window, which nothing in the journey depends on."""
+        from localcloud import moto_gaps
+
+        moto_gaps.settle(timeout=60)
+
     def _arrive(self, customers: Iterable[Customer]) -> None:
         for customer in customers:
             self.cloud.put_event(
@@ -525,26 +532,26 @@ class DayDriver:
                 if wave.kind == PEAK_WAVE:
                     self.wait_for_room(self.plan.capacity, room_limit)  # an empty shop
                     self._arrive(admitted)
-                    self.cloud.settle()
+                    self._quiet()
                     self._arrive(c for c in wave.customers if c.admission == FULL)
                 elif wave.kind == CLOSED_WAVE:
                     self._set_store_open(False)
                     self._arrive(wave.customers)
-                    self.cloud.settle()
+                    self._quiet()
                     self._set_store_open(True)
                 else:
                     self.wait_for_room(len(admitted), room_limit)
                     self._arrive(admitted)
-                self.cloud.settle()
+                self._quiet()
                 self.progress("arrived", len(wave.customers) - len(admitted))
                 list(pool.map(self.customer_step, admitted))
-                self.cloud.settle()
+                self._quiet()
                 list(pool.map(self.barista_step, admitted))
                 self.progress("served", len(admitted))
         deadline = time.monotonic() + self.timeouts + 60
         while self.running() and time.monotonic() < deadline:
             time.sleep(0.1)
-        self.cloud.settle()
+        self.cloud.settle(timeout=120)
 
 
 def _processor_executions(sfn: Any, processor_arn: str, since: datetime) -> list[dict[str, Any]]:
