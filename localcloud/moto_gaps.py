@@ -367,7 +367,7 @@ def _invoke(self, function_name, qualifier, body, headers, response_headers):
     if invocation_type == "DryRun":
         return b""
     if invocation_type == "Event":
-        _deliveries.submit(functools.partial(_invoke_async, fn, payload, None, None))
+        _deliveries.submit(functools.partial(_invoke_async, fn, payload))
         return b""
     result = _runtime.invoke(function_config(fn), payload)
     if result.failed:
@@ -378,8 +378,12 @@ def _invoke(self, function_name, qualifier, body, headers, response_headers):
     return result.payload
 
 
-def _invoke_async(fn: Any, payload: Any, dead_letter_arn: str | None, rule_arn: str | None) -> None:
-    """Lambda's asynchronous invocation: retries on error, then dead-letter queue / on-failure destination."""
+def _invoke_async(fn: Any, payload: Any) -> None:
+    """Lambda's asynchronous invocation: retries on error, then the function's on-failure destination.
+
+    As on AWS, a handler's failure is the function's business, not the caller's: an EventBridge rule's
+    dead-letter queue only receives events the rule could not hand to Lambda at all.
+    """
     settings = fn.event_invoke_config[-1].config if fn.event_invoke_config else {}
     attempts = 1 + int(settings.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES))
     config = function_config(fn)
@@ -388,18 +392,6 @@ def _invoke_async(fn: Any, payload: Any, dead_letter_arn: str | None, rule_arn: 
         if not result.failed:
             _send_to_destination(settings, "OnSuccess", fn, payload, result, attempts)
             return
-    error = result.payload_json()
-    if dead_letter_arn:
-        _send_to_sqs(
-            dead_letter_arn,
-            json.dumps(payload),
-            {
-                "ERROR_CODE": error.get("errorType", "Unhandled"),
-                "ERROR_MESSAGE": error.get("errorMessage", ""),
-                "TARGET_ARN": fn.function_arn,
-                **({"RULE_ARN": rule_arn} if rule_arn else {}),
-            },
-        )
     _send_to_destination(settings, "OnFailure", fn, payload, result, attempts)
 
 
@@ -581,18 +573,18 @@ def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
 
 
 def _deliver_to_target(target: dict[str, Any], payload: Any, rule_arn: str) -> None:
+    """Hand the event to the target; what cannot be handed over goes to the target's dead-letter queue."""
     from moto.awslambda.utils import get_backend as lambda_backend
     from moto.stepfunctions.responses import get_backend as sfn_backend
 
     _, _, service, region, account, _ = target["Arn"].split(":", 5)
-    dead_letter_arn = target.get("DeadLetterConfig", {}).get("Arn")
-    if service == "lambda":
-        fn = lambda_backend(account, region).get_function(target["Arn"])
-        _invoke_async(fn, payload, dead_letter_arn, rule_arn)
-        return
     try:
-        sfn_backend(account, region).start_execution(target["Arn"], None, json.dumps(payload))
+        if service == "lambda":
+            fn = lambda_backend(account, region).get_function(target["Arn"])
+        else:
+            sfn_backend(account, region).start_execution(target["Arn"], None, json.dumps(payload))
     except Exception as error:
+        dead_letter_arn = target.get("DeadLetterConfig", {}).get("Arn")
         if not dead_letter_arn:
             raise
         _send_to_sqs(
@@ -600,6 +592,9 @@ def _deliver_to_target(target: dict[str, Any], payload: Any, rule_arn: str) -> N
             json.dumps(payload),
             {"ERROR_CODE": type(error).__name__, "ERROR_MESSAGE": str(error), "RULE_ARN": rule_arn},
         )
+        return
+    if service == "lambda":
+        _invoke_async(fn, payload)
 
 
 def _patch_event_targets() -> None:

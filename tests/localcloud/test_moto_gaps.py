@@ -444,17 +444,34 @@ def test_rule_invokes_the_target_function_asynchronously_with_the_event(aws):
     assert received_bodies(queue_url) == [{"fixed": True}]
 
 
-def test_failing_target_function_is_retried_then_the_event_lands_in_the_dead_letter_queue(aws):
-    dlq_url, dlq_arn = create_queue("dlq")
+def test_failing_target_function_is_retried_then_dead_lettered_by_the_function_not_the_rule(aws):
+    rule_dlq_url, rule_dlq_arn = create_queue("rule-dlq")
+    failures_url, failures_arn = create_queue("function-failures")
     function_arn = create_function("fail", "fail")
-    route("orders", {"Id": "function", "Arn": function_arn, "DeadLetterConfig": {"Arn": dlq_arn}})
+    boto3.client("lambda").put_function_event_invoke_config(
+        FunctionName="fail", DestinationConfig={"OnFailure": {"Destination": failures_arn}}
+    )
+    route("orders", {"Id": "function", "Arn": function_arn, "DeadLetterConfig": {"Arn": rule_dlq_arn}})
 
     put_event({"orderId": "4"})
     moto_gaps.settle()
 
     assert moto_gaps.runtime().usage["fail"].requests == 1 + moto_gaps.DEFAULT_ASYNC_RETRIES
-    [dead] = received_bodies(dlq_url)
-    assert dead["detail"] == {"orderId": "4"}
+    [failure] = received_bodies(failures_url)
+    assert failure["requestPayload"]["detail"] == {"orderId": "4"}
+    assert received_bodies(rule_dlq_url) == []
+
+
+def test_an_event_the_rule_cannot_hand_over_lands_in_the_rules_dead_letter_queue(aws):
+    rule_dlq_url, rule_dlq_arn = create_queue("rule-dlq")
+    missing = "arn:aws:lambda:us-east-1:123456789012:function:gone"
+    route("orders", {"Id": "function", "Arn": missing, "DeadLetterConfig": {"Arn": rule_dlq_arn}})
+
+    put_event({"orderId": "5"})
+    moto_gaps.settle()
+
+    [dead] = received_bodies(rule_dlq_url)
+    assert dead["detail"] == {"orderId": "5"}
 
 
 def test_function_retry_setting_and_on_failure_destination_are_honoured(aws):
