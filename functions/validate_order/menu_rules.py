@@ -57,6 +57,10 @@ def menu_entries(menu_result: Any) -> list[Mapping[str, Any]]:
 def check_order(menu: list[Mapping[str, Any]], body: Any) -> Verdict:
     if not isinstance(body, Mapping):
         return Verdict(False, "the order body is not a JSON object")
+    user_id = body.get("userId")
+    if not isinstance(user_id, str) or not user_id:
+        # The workflow's conditional write compares it with the order's owner: it must be there.
+        return Verdict(False, "the order names no customer (body.userId)")
     drink = body.get("drink")
     if not isinstance(drink, str) or not drink:
         return Verdict(False, "the order names no drink")

@@ -159,6 +159,20 @@ def test_badly_shaped_order_is_invalid_with_a_reason(body):
     assert verdict.reason
 
 
+@pytest.mark.parametrize("user_id", [None, "", 7], ids=["absent", "empty", "number"])
+def test_order_without_a_customer_is_invalid(user_id):
+    body = with_drink("Cappuccino")
+    if user_id is None:
+        del body["userId"]
+    else:
+        body["userId"] = user_id
+
+    verdict = validate_request(order_state(body))
+
+    assert verdict.valid is False
+    assert "userId" in verdict.reason
+
+
 def test_hostile_drink_name_is_refused_without_echoing_it_whole():
     hostile = "<script>" + "A" * 100_000 + "\ud800\u0000"
 

@@ -62,6 +62,19 @@ def test_modifier_the_menu_does_not_offer_fails_as_invalid_order(shop: Shop) -> 
     _nothing_changed(shop, processor, parked_item, events_before)
 
 
+def test_order_that_names_no_customer_fails_as_invalid_order(shop: Shop) -> None:
+    processor = shop.park_order("1", user_id="1")
+    parked_item, events_before = shop.order("1"), shop.detail_types()
+    anonymous = {key: value for key, value in CAPPUCCINO.items() if key != "userId"}
+
+    result = shop.manage("", "1", body=anonymous)
+
+    assert result["status"] == "FAILED"
+    assert result["error"] == "InvalidOrder"
+    assert "userId" in result["cause"]
+    _nothing_changed(shop, processor, parked_item, events_before)
+
+
 def test_drink_from_another_user_is_not_accepted(shop: Shop) -> None:
     processor = shop.park_order("1", user_id="1")
     parked_item, events_before = shop.order("1"), shop.detail_types()
