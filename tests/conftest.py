@@ -34,7 +34,7 @@ def aws():
 
 @pytest.fixture(scope="session")
 def program_run():
-    """`program_run(stack)`: the whole program evaluated under mocks with that stack's real config (cached)."""
+    """`program_run(stack)`: the whole program under mocks with that stack's real config (cached)."""
     from localcloud import program
 
     runs = {}
@@ -47,8 +47,13 @@ def program_run():
     return run
 
 
-def pytest_generate_tests(metafunc):
-    if "stack" in metafunc.fixturenames:
-        from localcloud import program
+def _stack_names():
+    from localcloud import program
 
-        metafunc.parametrize("stack", program.stack_names())
+    return program.stack_names()
+
+
+@pytest.fixture(params=_stack_names())
+def stack(request):
+    """Each stack that has a `Pulumi.<stack>.yaml`, in turn."""
+    return request.param
