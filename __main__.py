@@ -25,10 +25,16 @@ provider = aws.Provider(
 )
 in_stack = pulumi.ResourceOptions(provider=provider)
 
+# Every alarm of the stack (a dead letter anywhere, a failing consumer) goes to one topic.
+alarm_topic_arn = (
+    cfg.observability.alarm_topic_arn
+    or aws.sns.Topic("alarms", kms_master_key_id="alias/aws/sns", opts=in_stack).arn
+)
 delivery = DeliveryPolicy(
     retry_attempts=cfg.delivery.rule_retry_attempts,
     max_event_age_seconds=cfg.delivery.rule_max_event_age_seconds,
     dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
+    alarm_topic_arn=alarm_topic_arn,
 )
 powertools = PowertoolsLayer("powertools", opts=in_stack)
 function_settings = FunctionSettings(
@@ -38,6 +44,7 @@ function_settings = FunctionSettings(
     async_retry_attempts=cfg.delivery.async_retry_attempts,
     dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
     layers=[powertools.arn],
+    alarm_topic_arn=alarm_topic_arn,
 )
 workflow_logging = {
     "log_retention_days": cfg.observability.log_retention_days,
@@ -177,6 +184,7 @@ metrics = MetricsPipeline(
     delivery=delivery,
     functions_dir=ROOT / "functions",
     region=cfg.region,
+    alarm_topic_arn=alarm_topic_arn,
     opts=in_stack,
 )
 
@@ -193,4 +201,5 @@ pulumi.export("orderManagerArn", order_manager.arn)
 pulumi.export("metricsTableName", metrics.table.name)
 pulumi.export("metricsQueueUrl", metrics.queue.url)
 pulumi.export("loadTestFunctionName", metrics.load_test.name)
+pulumi.export("alarmTopicArn", alarm_topic_arn)
 pulumi.export("dashboardName", metrics.dashboard.dashboard_name if metrics.dashboard else "")

@@ -126,6 +126,13 @@ SETTINGS: tuple[Setting, ...] = (
         _one_of(WORKFLOW_LOG_LEVELS),
     ),
     Setting("tracing", "boolean", "X-Ray tracing for functions and workflows.", False),
+    Setting(
+        "alarmTopicArn",
+        "string",
+        "SNS topic of every alarm (dead letters, consumer errors); empty: the stack creates one.",
+        "",
+        _optional_arn,
+    ),
     Setting("pointInTimeRecovery", "boolean", "Point-in-time recovery on every table.", False),
     Setting("deletionProtection", "boolean", "DynamoDB deletion protection on every table.", False),
     Setting(
@@ -215,9 +222,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "metricsTableReadCapacity", "integer", "Read capacity units when PROVISIONED.", 5, _between(1, 40000)
     ),
-    Setting(
-        "alarmTopicArn", "string", "SNS topic for alarms; empty: the stack creates one.", "", _optional_arn
-    ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -245,6 +249,7 @@ class Observability:
     log_level: str
     workflow_log_level: str
     tracing: bool
+    alarm_topic_arn: str
 
 
 @dataclass(frozen=True)
@@ -277,7 +282,6 @@ class Metrics:
     table_billing_mode: str
     table_read_capacity: int
     table_write_capacity: int
-    alarm_topic_arn: str
 
 
 @dataclass(frozen=True)
@@ -374,7 +378,11 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             parsed["eventSource"],
         ),
         observability=Observability(
-            parsed["logRetentionDays"], parsed["logLevel"], parsed["workflowLogLevel"], parsed["tracing"]
+            parsed["logRetentionDays"],
+            parsed["logLevel"],
+            parsed["workflowLogLevel"],
+            parsed["tracing"],
+            parsed["alarmTopicArn"],
         ),
         data_protection=DataProtection(
             parsed["pointInTimeRecovery"], parsed["deletionProtection"], parsed["retainData"]
@@ -397,7 +405,6 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             table_billing_mode=parsed["metricsTableBillingMode"],
             table_read_capacity=parsed["metricsTableReadCapacity"],
             table_write_capacity=parsed["metricsTableWriteCapacity"],
-            alarm_topic_arn=parsed["alarmTopicArn"],
         ),
         tags={"owner": parsed["owner"], "cost-center": parsed["costCenter"]},
     )

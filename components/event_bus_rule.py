@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.alarms import dead_letter_alarm
 from components.naming import stack_scoped
 
 
@@ -20,6 +21,7 @@ class DeliveryPolicy:
     retry_attempts: int
     max_event_age_seconds: int
     dead_letter_retention_seconds: int
+    alarm_topic_arn: pulumi.Input[str] | None = None  # where a dead letter is announced
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class EventBusRule(pulumi.ComponentResource):
                 opts=child,
             )
             self.dead_letter_queues[key] = dlq
+            if delivery.alarm_topic_arn is not None:
+                dead_letter_alarm(f"{target_name}-dlq", dlq, delivery.alarm_topic_arn, self)
             grant = self._grant(target_name, target, child)
             aws.cloudwatch.EventTarget(
                 target_name,

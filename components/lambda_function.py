@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.alarms import dead_letter_alarm
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
@@ -25,6 +26,7 @@ class FunctionSettings:
     async_retry_attempts: int
     dead_letter_retention_seconds: int
     layers: Sequence[pulumi.Input[str]] = ()
+    alarm_topic_arn: pulumi.Input[str] | None = None  # where a dead letter is announced
 
 
 def code_archive(code_dir: Path) -> pulumi.AssetArchive:
@@ -62,6 +64,8 @@ class LambdaFunction(pulumi.ComponentResource):
             message_retention_seconds=settings.dead_letter_retention_seconds,
             opts=child,
         )
+        if settings.alarm_topic_arn is not None:
+            dead_letter_alarm(f"{name}-dlq", self.dead_letter_queue, settings.alarm_topic_arn, self)
         self.role = aws.iam.Role(
             f"{name}-role", assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"), opts=child
         )

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 import config
 from components import iam
+from components.alarms import dead_letter_alarm
 from components.data_stores import table
 from components.event_bus_rule import DeliveryPolicy, EventBusRule, QueueTarget
 from components.lambda_function import FunctionSettings, LambdaFunction
@@ -68,6 +69,7 @@ class MetricsPipeline(pulumi.ComponentResource):
         delivery: DeliveryPolicy,
         functions_dir: Path,
         region: str,
+        alarm_topic_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("serverlesspresso:metrics:MetricsPipeline", name, None, opts)
@@ -172,30 +174,8 @@ class MetricsPipeline(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.alarm_topic_arn: pulumi.Input[str] = settings.alarm_topic_arn
-        if not settings.alarm_topic_arn:
-            self.alarm_topic_arn = aws.sns.Topic(
-                f"{name}-alarms", kms_master_key_id="alias/aws/sns", opts=child
-            ).arn
-        for key, queue in (
-            ("dlq", self.dead_letter_queue),
-            ("rule-dlq", self.rule.dead_letter_queues["queue"]),
-        ):
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{key}-not-empty",
-                alarm_description="Sales are waiting in a dead-letter queue: inspect and redrive them",
-                namespace="AWS/SQS",
-                metric_name="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": queue.name},
-                statistic="Maximum",
-                period=60,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[self.alarm_topic_arn],
-                opts=child,
-            )
+        # The rule's own dead-letter queue is alarmed by EventBusRule (delivery.alarm_topic_arn).
+        dead_letter_alarm(f"{name}-dlq", self.dead_letter_queue, alarm_topic_arn, self)
         aws.cloudwatch.MetricAlarm(
             f"{name}-consumer-errors",
             alarm_description="The metrics consumer failed; its records are being retried",
@@ -208,7 +188,7 @@ class MetricsPipeline(pulumi.ComponentResource):
             threshold=0,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="notBreaching",
-            alarm_actions=[self.alarm_topic_arn],
+            alarm_actions=[alarm_topic_arn],
             opts=child,
         )
 

@@ -148,3 +148,16 @@ def test_seed_items_can_never_be_rewritten_by_a_later_update(program_run, stack)
     }
     for item in items:
         assert "item" in item.ignore_changes, f"{item.name} would be reset by the next pulumi up"
+
+
+def test_every_dead_letter_queue_raises_an_alarm_on_the_stack_topic(program_run, stack):
+    run = program_run(stack)
+    alarmed = {
+        alarm.inputs["dimensions"]["QueueName"]: alarm.inputs["alarmActions"]
+        for alarm in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarm.inputs["namespace"] == "AWS/SQS"
+    }
+    dead_letter_queues = [q for q in run.of_type("aws:sqs/queue:Queue") if q.name.endswith("-dlq")]
+    assert dead_letter_queues
+    for queue in dead_letter_queues:
+        assert alarmed.get(queue.state["name"]) == [run.outputs["alarmTopicArn"]], queue.name

@@ -116,11 +116,11 @@ def test_provisioned_metrics_table_takes_its_capacity_from_config():
 def test_dead_letters_and_consumer_errors_raise_alarms_on_a_created_topic(program_run):
     run = program_run("dev")
     alarms = {a.name: a.inputs for a in run.of_type(ALARM)}
-    topic = run.named("metrics-alarms").state["arn"]
+    topic = run.outputs["alarmTopicArn"]
     assert alarms["metrics-dlq-not-empty"]["dimensions"] == {
         "QueueName": run.named("metrics-dlq").state["name"]
     }
-    assert alarms["metrics-rule-dlq-not-empty"]["dimensions"] == {
+    assert alarms["metrics-rule-queue-dlq-not-empty"]["dimensions"] == {
         "QueueName": run.named("metrics-rule-queue-dlq").state["name"]
     }
     assert alarms["metrics-consumer-errors"]["dimensions"] == {
