@@ -13,7 +13,7 @@ from components.event_bus_rule import DeliveryPolicy, EventBusRule, FunctionTarg
 from components.lambda_function import FunctionSettings, LambdaFunction
 from components.metrics_pipeline import MetricsPipeline
 from components.order_workflow import OrderWorkflow
-from components.powertools_layer import PowertoolsLayer
+from components.python_layer import POWERTOOLS_PACKAGES, PythonLayer, installed
 
 ROOT = Path(__file__).resolve().parent
 cfg = config.from_pulumi()
@@ -36,14 +36,16 @@ delivery = DeliveryPolicy(
     dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
     alarm_topic_arn=alarm_topic_arn,
 )
-powertools = PowertoolsLayer("powertools", opts=in_stack)
+# Powertools (the pinned version the tests use) and the shop's own shared module, each as a layer.
+powertools = PythonLayer("powertools", sources=[installed(m) for m in POWERTOOLS_PACKAGES], opts=in_stack)
+shop_common = PythonLayer("shop-common", sources=[ROOT / "layers" / "shop_common.py"], opts=in_stack)
 function_settings = FunctionSettings(
     log_retention_days=cfg.observability.log_retention_days,
     log_level=cfg.observability.log_level,
     tracing=cfg.observability.tracing,
     async_retry_attempts=cfg.delivery.async_retry_attempts,
     dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
-    layers=[powertools.arn],
+    layers=[powertools.arn, shop_common.arn],
     alarm_topic_arn=alarm_topic_arn,
 )
 workflow_logging = {

@@ -19,6 +19,7 @@ thread which itself needs a Lambda would deadlock (not a pattern this project us
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import io
 import json
@@ -81,6 +82,7 @@ class FunctionConfig:
     memory_mb: int = 128
     timeout_s: int = 3
     region: str = "us-east-1"
+    layer_zips: tuple[bytes, ...] = ()  # the function's layers, in order; their python/ joins the path
 
 
 @dataclass
@@ -207,16 +209,26 @@ class LambdaRuntime:
 
     def code_dir(self, config: FunctionConfig) -> Path:
         """Unpack the function's zip once per code hash and return the folder (the import root)."""
-        key = "".join(ch if ch.isalnum() else "_" for ch in config.code_sha256) or "nohash"
+        return self._unpacked(config.code_zip, config.code_sha256)
+
+    def _unpacked(self, code_zip: bytes, sha256: str) -> Path:
+        key = "".join(ch if ch.isalnum() else "_" for ch in sha256) or "nohash"
         target = self.cache_dir / key
         with _EXTRACT_LOCK:
             if not target.is_dir():
                 staging = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=self._ensure_cache_dir()))
-                with zipfile.ZipFile(io.BytesIO(config.code_zip)) as archive:
+                with zipfile.ZipFile(io.BytesIO(code_zip)) as archive:
                     archive.extractall(staging)
                 with contextlib.suppress(OSError):  # another process unpacked the same code first
                     staging.rename(target)
         return target
+
+    def _add_layers(self, config: FunctionConfig) -> None:
+        """Layers' ``python/`` folders go on the path, after what is installed (as /opt/python does)."""
+        for layer_zip in config.layer_zips:
+            folder = self._unpacked(layer_zip, hashlib.sha256(layer_zip).hexdigest()) / "python"
+            if folder.is_dir() and str(folder) not in sys.path:
+                sys.path.append(str(folder))
 
     def _ensure_cache_dir(self) -> Path:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -237,6 +249,7 @@ class LambdaRuntime:
         key = (config.arn, config.code_sha256, config.handler, tuple(sorted(config.environment.items())))
         if key not in self._handlers:
             alias = f"lambda_{config.name}_{config.code_sha256[:12]}".replace("-", "_")
+            self._add_layers(config)
             self._handlers[key] = load_handler(self.code_dir(config), config.handler, alias=alias)
         return self._handlers[key]
 

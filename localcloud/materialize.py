@@ -17,8 +17,9 @@ and ARNs, so references between resources are real. `deploy` is this project's `
 Physical names: RecordingMocks' autonaming (logical name + a suffix stable per stack), or the name the
 program chose. Approximations: resources that a later deploy no longer declares are reported as
 `removed` but left in the emulator; replacements (e.g. a table's key change) are applied as updates where
-moto allows it and otherwise reported; the Powertools layer is published as a small placeholder zip — the
-handlers import Powertools from this virtualenv, which has the pinned version the layer would contain.
+moto allows it and otherwise reported. Layers are published with their real content and the in-process
+runtime puts their `python/` folders on the path; what this virtualenv already has (the pinned Powertools)
+is found first, as the same version.
 """
 
 from __future__ import annotations
@@ -140,16 +141,6 @@ def archive_zip(archive: pulumi.AssetArchive) -> bytes:
                         bundle.write(path, f"{key}/{path.relative_to(root).as_posix()}")
             else:
                 raise TypeError(f"unsupported asset {asset!r} at {key}")
-    return buffer.getvalue()
-
-
-def _placeholder_layer_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        bundle.writestr(
-            "python/README.txt",
-            "Local cloud placeholder: functions import Powertools from the developer's virtualenv.\n",
-        )
     return buffer.getvalue()
 
 
@@ -497,7 +488,7 @@ class MotoMocks(RecordingMocks):
             **_without_none(
                 {
                     "LayerName": name,
-                    "Content": {"ZipFile": _placeholder_layer_zip()},
+                    "Content": {"ZipFile": archive_zip(inputs["code"])},
                     "CompatibleRuntimes": inputs.get("compatibleRuntimes"),
                     "CompatibleArchitectures": inputs.get("compatibleArchitectures"),
                     "Description": inputs.get("description"),

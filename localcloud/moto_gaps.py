@@ -341,7 +341,15 @@ def function_config(fn: Any) -> FunctionConfig:
         memory_mb=int(fn.memory_size),
         timeout_s=int(fn.timeout),
         region=fn.region,
+        layer_zips=tuple(_layer_zip(fn, layer["Arn"]) for layer in fn.layers or ()),
     )
+
+
+def _layer_zip(fn: Any, layer_version_arn: str) -> bytes:
+    from moto.awslambda.utils import get_backend as lambda_backend
+
+    layer = lambda_backend(fn.account_id, fn.region).layers_versions_by_arn(layer_version_arn)
+    return layer.code_bytes if layer is not None else b""
 
 
 def _parse_payload(body: Any) -> Any:

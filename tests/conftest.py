@@ -57,3 +57,10 @@ def _stack_names():
 def stack(request):
     """Each stack that has a `Pulumi.<stack>.yaml`, in turn."""
     return request.param
+
+
+# Unit-level tests import the functions straight from their folders; the shop's shared layer module is
+# on the path for them as Lambda's /opt/python would be. The local cloud loads it from the published layer.
+_LAYER_DIR = str(REPO_ROOT / "layers")
+if _LAYER_DIR not in sys.path:
+    sys.path.append(_LAYER_DIR)

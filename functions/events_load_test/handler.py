@@ -6,7 +6,6 @@ Returns ``{"sent", "calls", "perDrink"}``; raises when the payload is bad or any
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -20,17 +19,10 @@ from load_events import (
     per_drink,
     put_events_entries,
 )
+from shop_common import required_env
 
-
-def _required_env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
-    return value
-
-
-EVENT_BUS_NAME = _required_env("EVENT_BUS_NAME")
-EVENT_SOURCE = _required_env("EVENT_SOURCE")
+EVENT_BUS_NAME = required_env("EVENT_BUS_NAME")
+EVENT_SOURCE = required_env("EVENT_SOURCE")
 events = boto3.client("events")
 logger = Logger()
 

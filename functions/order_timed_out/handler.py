@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -10,15 +9,8 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from timeout_rules import MalformedEvent, cancellation_update, parse_order_timeout
-
-
-def required_env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
-    return value
-
+from shop_common import MalformedEvent, required_env
+from timeout_rules import cancellation_update, parse_order_timeout
 
 logger = Logger()
 orders = boto3.resource("dynamodb").Table(required_env("ORDER_TABLE_NAME"))

@@ -11,7 +11,6 @@ Outcome per record (the event source mapping uses ReportBatchItemFailures):
 
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import Any
 
@@ -34,20 +33,13 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from ledger import SalesLedger
+from shop_common import required_env
 
-
-def _required_env(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
-    return value
-
-
-SINKS = parse_sinks(_required_env("METRICS_SINKS"))
-NAMESPACE = _required_env("POWERTOOLS_METRICS_NAMESPACE") if SINK_CLOUDWATCH in SINKS else None
+SINKS = parse_sinks(required_env("METRICS_SINKS"))
+NAMESPACE = required_env("POWERTOOLS_METRICS_NAMESPACE") if SINK_CLOUDWATCH in SINKS else None
 LEDGER = SalesLedger(
     boto3.client("dynamodb"),
-    _required_env("METRICS_TABLE_NAME"),
+    required_env("METRICS_TABLE_NAME"),
     write_aggregates=SINK_DYNAMODB in SINKS,
 )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
@@ -16,19 +15,12 @@ from completion_rules import (
     AnnounceToBaristas,
     EndWorkflow,
     HoldWithoutDrink,
-    MalformedEvent,
     NumberedOrder,
     next_step,
     numbering_update,
     parse_waiting_completion,
 )
-
-
-def required_env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
-    return value
+from shop_common import MalformedEvent, required_env
 
 
 class EventNotDelivered(RuntimeError):

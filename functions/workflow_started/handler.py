@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from order_item import MalformedEvent, order_item, parse_workflow_started
-
-
-def required_env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set; the infrastructure must provide it")
-    return value
-
+from order_item import order_item, parse_workflow_started
+from shop_common import MalformedEvent, required_env
 
 logger = Logger()
 orders = boto3.resource("dynamodb").Table(required_env("ORDER_TABLE_NAME"))

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from shop_common import (
+    MAX_ORDER_ID_BYTES,
+    MAX_TASK_TOKEN_BYTES,
+    MAX_USER_ID_BYTES,
+    ORDERS_PARTITION,
+    MalformedEvent,
+    event_detail,
+    text_field,
+)
 
 DETAIL_TYPE = "OrderProcessor.WorkflowStarted"
-ORDERS_PARTITION = "orders"
-# DynamoDB key limits: orderId is the table's sort key, userId the GSI-userId partition key.
-MAX_ORDER_ID_BYTES = 1024
-MAX_USER_ID_BYTES = 2048
-MAX_TASK_TOKEN_BYTES = 2048
-
-
-class MalformedEvent(ValueError):
-    """The event cannot be turned into an order; nothing must be written."""
 
 
 @dataclass(frozen=True)
@@ -51,31 +49,3 @@ def order_item(order: StartedOrder, now_ms: int) -> dict[str, Any]:
         "robot": order.robot,
         "TS": now_ms,
     }
-
-
-def event_detail(event: Any, expected_detail_type: str) -> Mapping[str, Any]:
-    if not isinstance(event, Mapping):
-        raise MalformedEvent(f"the event must be a JSON object, got {type(event).__name__}")
-    envelope = EventBridgeEvent(dict(event))
-    try:
-        detail_type, detail = envelope.detail_type, envelope.detail
-    except KeyError as missing:
-        raise MalformedEvent(f"the event has no {missing}") from None
-    if detail_type != expected_detail_type:
-        raise MalformedEvent(f"detail-type must be {expected_detail_type!r}, got {str(detail_type)[:80]!r}")
-    if not isinstance(detail, Mapping):
-        raise MalformedEvent(f"detail must be a JSON object, got {type(detail).__name__}")
-    return detail
-
-
-def text_field(detail: Mapping[str, Any], name: str, max_bytes: int) -> str:
-    value = detail.get(name)
-    if not isinstance(value, str) or not value:
-        raise MalformedEvent(f"detail.{name} must be a non-empty string")
-    try:
-        size = len(value.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise MalformedEvent(f"detail.{name} is not valid Unicode text") from None
-    if size > max_bytes:
-        raise MalformedEvent(f"detail.{name} is {size} bytes, the limit is {max_bytes}")
-    return value

@@ -1,8 +1,9 @@
-"""Powertools for Lambda as a layer built from the very package version the tests run against."""
+"""Python code shared by the functions, shipped once as a Lambda layer (its files go under `python/`)."""
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 import pulumi
@@ -12,10 +13,11 @@ from components.lambda_function import ARCHITECTURE, RUNTIME
 from components.naming import stack_scoped
 
 # Powertools and what it imports that the Lambda runtime does not ship (boto3 and botocore it does).
-PACKAGES = ("aws_lambda_powertools", "jmespath", "typing_extensions")
+POWERTOOLS_PACKAGES = ("aws_lambda_powertools", "jmespath", "typing_extensions")
 
 
-def _installed_path(module: str) -> Path:
+def installed(module: str) -> Path:
+    """Where an installed module lives: its package folder, or its single file."""
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise RuntimeError(f"{module} is not installed: run the README's install command first")
@@ -23,24 +25,23 @@ def _installed_path(module: str) -> Path:
     return origin.parent if origin.name == "__init__.py" else origin
 
 
-def layer_archive() -> pulumi.AssetArchive:
+def layer_archive(sources: Sequence[Path]) -> pulumi.AssetArchive:
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
-    for module in PACKAGES:
-        path = _installed_path(module)
-        if path.is_dir():
-            assets[f"python/{path.name}"] = pulumi.FileArchive(str(path))
-        else:
-            assets[f"python/{path.name}"] = pulumi.FileAsset(str(path))
+    for path in sources:
+        if not path.exists():
+            raise FileNotFoundError(f"layer source {path} does not exist")
+        key = f"python/{path.name}"
+        assets[key] = pulumi.FileArchive(str(path)) if path.is_dir() else pulumi.FileAsset(str(path))
     return pulumi.AssetArchive(assets)
 
 
-class PowertoolsLayer(pulumi.ComponentResource):
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("serverlesspresso:functions:PowertoolsLayer", name, None, opts)
+class PythonLayer(pulumi.ComponentResource):
+    def __init__(self, name: str, *, sources: Sequence[Path], opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverlesspresso:functions:PythonLayer", name, None, opts)
         self.layer = aws.lambda_.LayerVersion(
             name,
             layer_name=stack_scoped(name),
-            code=layer_archive(),
+            code=layer_archive(sources),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             opts=pulumi.ResourceOptions(parent=self),
