@@ -704,9 +704,13 @@ def _observe(
         if run["status"] == "RUNNING":
             problems.append(f"order {order_id}: still parked (its OrderProcessor execution is RUNNING)")
             continue
-        history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
-        visited = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
         item = orders.get_item(Key={"PK": "orders", "SK": order_id}, ConsistentRead=True).get("Item")
+        visited: list[str] = []
+        if item is None:  # only a rejection needs the path to tell a full shop from a closed one
+            history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
+            visited = [
+                e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+            ]
         outcome = _observe_outcome(item, run["status"], visited)
         if outcome is None:
             problems.append(
