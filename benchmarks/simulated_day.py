@@ -1,7 +1,6 @@
 """Benchmark: simulated orders per second through the local cloud (a script, not a test).
 
     .venv/bin/python benchmarks/simulated_day.py                 # 100 and 1000 orders
-    .venv/bin/python benchmarks/simulated_day.py --orders 100 --slow   # without the emulator speed-ups
     .venv/bin/python benchmarks/simulated_day.py --orders 100 --profile  # top functions by cumulative time
 
 Each size runs a fresh ``local`` stack (deploy excluded from the rate). Prints orders/s, the day's wall
@@ -28,7 +27,7 @@ from localcloud import simulator  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
 
 
-def one_day(orders: int, seed: int, fast: bool, profile: bool) -> None:
+def one_day(orders: int, seed: int, profile: bool) -> None:
     with LocalCloud.running("local") as cloud:
         menu_item = cloud.table("shop-data-config").get_item(Key={"PK": "menu"})["Item"]
         plan = simulator.plan_day(
@@ -38,7 +37,7 @@ def one_day(orders: int, seed: int, fast: bool, profile: bool) -> None:
         if profiler:
             profiler.enable()
         started = time.perf_counter()
-        result = simulator.run_day(cloud, plan, fast=fast)
+        result = simulator.run_day(cloud, plan)
         seconds = time.perf_counter() - started
         if profiler:
             profiler.disable()
@@ -54,13 +53,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, action="append", help="day sizes (default 100 and 1000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--slow", action="store_true", help="without simulator.speed_up_emulator()")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     print(f"{datetime.date.today().isoformat()}  nproc={os.cpu_count()}  python {sys.version.split()[0]}")
     for orders in args.orders or [100, 1000]:
-        one_day(orders, args.seed, fast=not args.slow, profile=args.profile)
+        one_day(orders, args.seed, profile=args.profile)
 
 
 if __name__ == "__main__":

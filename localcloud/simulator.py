@@ -16,11 +16,8 @@ metrics table, CloudWatch, dead-letter queues), checks the invariants and prices
 
 from __future__ import annotations
 
-import functools
 import json
-import pickle
 import random
-import sys
 import threading
 import time
 import uuid
@@ -250,67 +247,6 @@ def plan_day(
 
 
 # --------------------------------------------------------------------------- emulator speed-ups
-
-
-_speedups_lock = threading.Lock()
-_speedups_installed = False
-
-
-def speed_up_emulator() -> None:
-    """Make the emulator's Step Functions interpreter cheaper per execution (idempotent, process-wide).
-
-    Measured on 2 cores: an OrderManager run spent ~75 % of its time re-parsing its definition with
-    ANTLR, and every task built a new boto3 client and every JSONPath a new yacc parser. This keeps one
-    parsed program per definition (each execution gets its own unpickled copy, so no state is shared),
-    one boto3 client per (region, service) (clients are thread-safe) and one parsed JSONPath per
-    expression. Behaviour is unchanged; it belongs in ``localcloud.moto_gaps`` (proposed there).
-    """
-    global _speedups_installed
-    with _speedups_lock:
-        if _speedups_installed:
-            return
-        _speedups_installed = True
-    import jsonpath_ng
-    import jsonpath_ng.ext
-    from moto.stepfunctions.parser.asl.component.common.path import result_path
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-    from moto.stepfunctions.parser.asl.utils import boto_client, json_path
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    lock = threading.Lock()
-    programs: dict[str, bytes] = {}
-
-    def evaluation_entrypoint(self):
-        definition = self._evaluation_details.state_machine_details.definition
-        with lock:
-            blob = programs.get(definition)
-        if blob is None:
-            blob = pickle.dumps(AmazonStateLanguageParser.parse(definition)[0])
-            with lock:
-                programs[definition] = blob
-        return pickle.loads(blob)
-
-    ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
-
-    ext_parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)
-    jsonpath_ng.ext.parse = ext_parse
-    json_path.parse = ext_parse
-    result_path.parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
-
-    original_client_for = boto_client.boto_client_for
-    clients: dict[tuple[str, str], Any] = {}
-
-    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        with lock:
-            if (region, service) not in clients:
-                clients[region, service] = original_client_for(region, service, state_credentials)
-            return clients[region, service]
-
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions") and getattr(module, "boto_client_for", None) is (
-            original_client_for
-        ):
-            module.boto_client_for = client_for
 
 
 # --------------------------------------------------------------------------- counting EXPRESS transitions
@@ -647,11 +583,8 @@ def run_day(
     *,
     workers: int = 4,
     progress: Callable[[str, int], None] | None = None,
-    fast: bool = True,
 ) -> DayResult:
     """Drive ``plan`` through ``cloud``, then observe every order and check the day's invariants."""
-    if fast:
-        speed_up_emulator()
     _count_express_transitions()
     started_at = datetime.now(UTC) - timedelta(seconds=1)
     clock = time.perf_counter()

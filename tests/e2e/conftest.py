@@ -22,11 +22,9 @@ CAPPUCCINO = {"drink": "Cappuccino", "modifiers": [], "icon": "barista-icons_cap
 
 @pytest.fixture(scope="module")
 def local_cloud() -> Iterator[Any]:
-    from localcloud import simulator
     from localcloud.cloud import LocalCloud
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)
-    simulator.speed_up_emulator()
     with LocalCloud.running("local") as cloud:
         yield cloud
 
