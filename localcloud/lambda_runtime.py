@@ -35,18 +35,18 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def load_handler(code_dir: Path, handler: str = "handler.handler", alias: str | None = None) -> Handler:
-    """Import ``<module>.<function>`` from ``code_dir`` as Lambda does (the folder is the import root).
+def load_module(code_dir: Path, module_name: str, alias: str | None = None) -> ModuleType:
+    """Import ``module_name`` from ``code_dir`` as Lambda does (the folder is the import root).
 
     Sibling modules of one function are dropped from ``sys.modules`` after the import, so two functions
     may each have a module of the same name without one shadowing the other.
     """
-    module_name, _, function_name = handler.rpartition(".")
     code_dir = Path(code_dir).resolve()
     before = set(sys.modules)
     sys.path.insert(0, str(code_dir))
@@ -66,7 +66,13 @@ def load_handler(code_dir: Path, handler: str = "handler.handler", alias: str | 
             origin = getattr(sys.modules[name], "__file__", None) or ""
             if origin.startswith(str(code_dir)):
                 del sys.modules[name]
-    return getattr(module, function_name)
+    return module
+
+
+def load_handler(code_dir: Path, handler: str = "handler.handler", alias: str | None = None) -> Handler:
+    """The function ``<module>.<function>`` of a function folder, imported as Lambda does."""
+    module_name, _, function_name = handler.rpartition(".")
+    return getattr(load_module(code_dir, module_name, alias), function_name)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import boto3
 import pytest
 from metrics_helpers import recording_api_calls, speed_up_bulk_delivery
+
+from localcloud.lambda_runtime import load_module
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "events_load_test"
 SOURCE = "awsserverlessda.serverlesspresso"
@@ -19,16 +19,7 @@ SOURCE = "awsserverlessda.serverlesspresso"
 @pytest.fixture(scope="module")
 def load_events():
     """The pure module of the function, imported without AWS."""
-    spec = importlib.util.spec_from_file_location(
-        "events_load_test_load_events", FUNCTION_DIR / "load_events.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
+    return load_module(FUNCTION_DIR, "load_events")
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +20,8 @@ from metrics_helpers import (
     sqs_record,
 )
 
+from localcloud.lambda_runtime import load_module
+
 NAMESPACE = "ServerlesspressoTest"
 SALE = "OrderManager.WaitingCompletion"
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "publish_metrics"
@@ -30,16 +30,7 @@ FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "publish_metr
 @pytest.fixture(scope="module")
 def rules():
     """The pure counting module of the function, imported without AWS."""
-    spec = importlib.util.spec_from_file_location(
-        "publish_metrics_aggregates", FUNCTION_DIR / "aggregates.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
+    return load_module(FUNCTION_DIR, "aggregates")
 
 
 def today() -> str:

@@ -8,26 +8,19 @@ from pathlib import Path
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
+from components.data_stores import MENU
 from localcloud.lambda_runtime import load_handler
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "validate_order"
 # The pure check, reached through the handler module that imports it (as the Lambda runtime would).
 validate_request = load_handler(FUNCTION_DIR, "handler.validate_request")
 
-SEED_DRINKS = [
-    ("Espresso", "barista-icons_espresso-alternative"),
-    ("Cappuccino", "barista-icons_cappuccino-alternative"),
-    ("Latte", "barista-icons_cafe-latte"),
-    ("Flat White", "barista-icons_flat-white-alternative@2x"),
-    ("Americano", "barista-icons_americano"),
-    ("Coffee of the day", "barista-icons_americano"),
-]
 MILK = {"Name": "Milk", "Options": ["Whole", "Oat"]}
 SIZE = {"Name": "Size", "Options": ["Small", "Large"]}
 
 
 def seed_menu():
-    return [{"drink": drink, "icon": icon, "available": True, "modifiers": []} for drink, icon in SEED_DRINKS]
+    return [{"drink": drink, "icon": icon, "available": True, "modifiers": []} for drink, icon in MENU]
 
 
 def menu_result(entries):
@@ -60,7 +53,7 @@ def with_drink(drink, modifiers=()):
     return {"userId": "1", "drink": drink, "modifiers": list(modifiers), "icon": "x"}
 
 
-@pytest.mark.parametrize("drink", [drink for drink, _ in SEED_DRINKS])
+@pytest.mark.parametrize("drink", [drink for drink, _ in MENU])
 def test_every_seed_drink_is_a_valid_order(drink):
     verdict = validate_request(order_state(with_drink(drink)))
 

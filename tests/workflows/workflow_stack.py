@@ -25,6 +25,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from components.asl import render_definition
+from components.data_stores import MENU
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASL_DIR = REPO_ROOT / "asl"
@@ -33,14 +34,6 @@ REGION = "us-east-1"
 SOURCE = "awsserverlessda.serverlesspresso"
 WAIT_LIMIT_SECONDS = 20.0
 
-MENU_DRINKS = [
-    ("Espresso", "barista-icons_espresso-alternative"),
-    ("Cappuccino", "barista-icons_cappuccino-alternative"),
-    ("Latte", "barista-icons_cafe-latte"),
-    ("Flat White", "barista-icons_flat-white-alternative@2x"),
-    ("Americano", "barista-icons_americano"),
-    ("Coffee of the day", "barista-icons_americano"),
-]
 CAPPUCCINO = {
     "userId": "1",
     "drink": "Cappuccino",
@@ -244,7 +237,7 @@ class Shop:
                     "modifiers": {"L": []},
                 }
             }
-            for drink, icon in MENU_DRINKS
+            for drink, icon in MENU
         ]
         self.ddb.put_item(TableName=self.config_table, Item={"PK": {"S": "menu"}, "value": {"L": menu}})
         self.ddb.put_item(TableName=self.counting_table, Item={"PK": {"S": "orderID"}, "IDvalue": {"N": "0"}})
