@@ -163,11 +163,7 @@ def main() -> None:
     print(f"records        {args.records} in batches of {args.batch_size}, sinks={args.sinks}")
     print(f"failures       {failures}")
     print(f"throughput     {args.records / elapsed:.1f} records/s ({elapsed:.2f} s)")
-    print(
-        "by fifth       "
-        + ", ".join(f"{rate:.1f}" for rate in fifths)
-        + " records/s"
-    )
+    print("by fifth       " + ", ".join(f"{rate:.1f}" for rate in fifths) + " records/s")
     print(
         "AWS calls per 1000 records: "
         + (", ".join(f"{op} {n:g}" for op, n in per_thousand.items()) or "none")
