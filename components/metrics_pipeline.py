@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 import config
 from components import iam
-from components.alarms import dead_letter_alarm
+from components.alarms import above_zero_alarm, dead_letter_alarm
 from components.data_stores import table
 from components.event_bus_rule import DeliveryPolicy, EventBusRule, QueueTarget
 from components.lambda_function import FunctionSettings, LambdaFunction
@@ -176,20 +176,15 @@ class MetricsPipeline(pulumi.ComponentResource):
 
         # The rule's own dead-letter queue is alarmed by EventBusRule (delivery.alarm_topic_arn).
         dead_letter_alarm(f"{name}-dlq", self.dead_letter_queue, alarm_topic_arn, self)
-        aws.cloudwatch.MetricAlarm(
+        above_zero_alarm(
             f"{name}-consumer-errors",
-            alarm_description="The metrics consumer failed; its records are being retried",
+            description="The metrics consumer failed; its records are being retried",
             namespace="AWS/Lambda",
             metric_name="Errors",
             dimensions={"FunctionName": self.consumer.name},
             statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[alarm_topic_arn],
-            opts=child,
+            topic_arn=alarm_topic_arn,
+            parent=self,
         )
 
         self.register_outputs(
