@@ -20,7 +20,6 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,20 +27,6 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 DRINKS = ("Latte", "Cappuccino", "Espresso")
-
-
-@dataclass(frozen=True)
-class FakeContext:
-    function_name: str = "publish-metrics-benchmark"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:publish-metrics-benchmark"
-    aws_request_id: str = "benchmark"
-    log_group_name: str = "/aws/lambda/publish-metrics-benchmark"
-    log_stream_name: str = "benchmark"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def sale_event(drink: str, when: datetime) -> dict[str, Any]:
@@ -113,7 +98,7 @@ def main() -> None:
     import boto3
 
     from localcloud import moto_gaps
-    from localcloud.lambda_runtime import load_handler
+    from localcloud.lambda_runtime import LambdaContext, load_handler
 
     chooser = random.Random(args.seed)
     now = datetime.now(UTC)
@@ -147,7 +132,15 @@ def main() -> None:
             fifth_size = max(1, args.records // 5)
             started = fifth_started = time.perf_counter()
             for start in range(0, args.records, args.batch_size):
-                response = handler(sqs_batch(bodies[start : start + args.batch_size]), FakeContext())
+                response = handler(
+                    sqs_batch(bodies[start : start + args.batch_size]),
+                    LambdaContext(
+                        function_name="publish-metrics-benchmark",
+                        invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:publish-metrics-benchmark",
+                        memory_limit_in_mb=512,
+                        timeout_s=30,
+                    ),
+                )
                 failures += len(response["batchItemFailures"])
                 done = min(start + args.batch_size, args.records)
                 if done // fifth_size > len(fifths) and len(fifths) < 5:

@@ -20,7 +20,6 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ import pytest
 from moto import mock_aws
 from moto.core.models import MockAWS
 
-from localcloud.lambda_runtime import Handler, load_handler
+from localcloud.lambda_runtime import Handler, LambdaContext, load_handler
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 DEFAULT_SOURCE = "awsserverlessda.serverlesspresso"
@@ -38,23 +37,14 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "test-function"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 128
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/test-function"
-    log_stream_name: str = "test-stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+def lambda_context() -> LambdaContext:
+    return LambdaContext(
+        function_name="test-function",
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:test-function",
+        memory_limit_in_mb=128,
+        timeout_s=30,
+    )
 
 
 @pytest.fixture
