@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/metrics_consumer.py [--records 1000] [--batch-size 10] [--sinks ...]
 
 Prints figures only; it asserts nothing about speed. It runs in the project's emulator (moto with the
-fixes of localcloud.moto_gaps, whose volume fixes keep moto's own costs flat as the table fills; the
+fixes of localcloud.emulator, whose volume fixes keep moto's own costs flat as the table fills; the
 per-fifth rates show whether they do). The call counts per 1000 records are what AWS would see and bill.
 """
 
@@ -97,8 +97,8 @@ def main() -> None:
 
     import boto3
 
-    from localcloud import moto_gaps
-    from localcloud.lambda_runtime import LambdaContext, load_handler
+    from localcloud import emulator
+    from localcloud.emulator.lambda_runtime import LambdaContext, load_handler
 
     chooser = random.Random(args.seed)
     now = datetime.now(UTC)
@@ -108,7 +108,7 @@ def main() -> None:
     def count_call(event_name: str, **_: Any) -> None:
         calls[event_name.split(".", 2)[2]] += 1  # before-call.<service>.<Operation>
 
-    with moto_gaps.emulator(REGION):
+    with emulator.emulator(REGION):
         boto3.client("dynamodb", region_name=REGION).create_table(
             TableName="metrics-benchmark",
             KeySchema=[

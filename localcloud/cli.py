@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from localcloud import program
+from localcloud import simulator
+from localcloud.stack_options import config_overrides, stack_argument
 
 Run = Callable[[argparse.Namespace, Console], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Run]] = {}
@@ -31,27 +32,6 @@ def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentPars
 def up_arguments(parser: argparse.ArgumentParser) -> None:
     stack_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a resource type is unsupported")
-
-
-def stack_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", default="local", choices=program.stack_names(), help="stack to deploy")
-    parser.add_argument(
-        "--config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one setting of the stack (repeatable), e.g. capacity=3",
-    )
-
-
-def config_overrides(pairs: Sequence[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator or not key:
-            raise SystemExit(f"--config expects KEY=VALUE, got {pair!r}")
-        overrides[key.strip()] = value
-    return overrides
 
 
 def print_summary(console: Console, summary, outputs: dict) -> None:
@@ -90,18 +70,12 @@ def up(args: argparse.Namespace, console: Console) -> int:
 
 
 # --- `simulate`: a conference day (implemented in localcloud.simulator) ---------------------------------
-def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
-    from localcloud import simulator
-
-    simulator.add_arguments(parser)
-
-
 @command(
-    "simulate", "run a simulated conference day, check its invariants and model its cost", _simulate_arguments
+    "simulate",
+    "run a simulated conference day, check its invariants and model its cost",
+    simulator.add_arguments,
 )
 def simulate(args: argparse.Namespace, console: Console) -> int:
-    from localcloud import simulator
-
     return simulator.command(args, console)
 
 

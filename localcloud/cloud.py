@@ -5,10 +5,11 @@
         cloud.settle()
         cloud.table("shop-data-orders").get_item(Key={"PK": "orders", "SK": "1"})
 
-`running` enters `moto_gaps.emulator()` for the stack's region, deploys (`localcloud.materialize`),
-starts the SQS pollers (`localcloud.pollers`), sends every function's output to its log group with EMF
-extracted into CloudWatch metrics (`localcloud.emf`) and counts billable work (`localcloud.usage`). On
-exit the pollers stop first, then the emulator settles, stops every execution and joins its threads.
+`running` enters `emulator.emulator()` for the stack's region, deploys (`localcloud.materialize`),
+starts the SQS pollers (`localcloud.emulator.sqs_pollers`), sends every function's output to its log
+group with EMF extracted into CloudWatch metrics (`localcloud.emulator.logs`) and counts billable work
+(`localcloud.usage`). On exit the pollers stop first, then the emulator settles, stops every execution
+and joins its threads.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import Any
 
 import boto3
 
-from localcloud import materialize, moto_gaps, program, usage
-from localcloud.emf import FunctionLogs
-from localcloud.pollers import Pollers
+from localcloud import emulator, materialize, program, usage
+from localcloud.emulator.logs import FunctionLogs
+from localcloud.emulator.sqs_pollers import Pollers
 
 FUNCTION = "aws:lambda/function:Function"
 TABLE = "aws:dynamodb/table:Table"
@@ -56,7 +57,7 @@ class LocalCloud:
         self._session = boto3.session.Session(region_name=self.region)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
-        self._runtime = moto_gaps.runtime()
+        self._runtime = emulator.runtime()
         self._runtime.listeners.append(self.function_logs)
         usage.activate(self.recorder)
 
@@ -67,7 +68,7 @@ class LocalCloud:
     def running(cls, stack: str = "local", config: Mapping[str, Any] | None = None) -> Iterator[LocalCloud]:
         """The emulator with the stack deployed; everything stopped and joined on exit."""
         region = program.stack_config(stack).get("aws:region", "us-east-1")
-        with moto_gaps.emulator(region):
+        with emulator.emulator(region):
             cloud = cls(stack, region)
             try:
                 cloud.deploy(config)
@@ -99,7 +100,7 @@ class LocalCloud:
         deadline = time.monotonic() + timeout
         quiet = 0
         while quiet < 2:
-            moto_gaps.settle(max(0.1, deadline - time.monotonic()))
+            emulator.settle(max(0.1, deadline - time.monotonic()))
             if self.pollers.idle():
                 quiet += 1
             else:

@@ -417,9 +417,9 @@ class DayDriver:
     def _quiet(self) -> None:
         """Deliveries done and executions parked; unlike ``LocalCloud.settle`` it does not wait for the
         metrics queue's batching window, which nothing in the journey depends on."""
-        from localcloud import moto_gaps
+        from localcloud import emulator
 
-        moto_gaps.settle(timeout=60)
+        emulator.settle(timeout=60)
 
     def _arrive(self, customers: Iterable[Customer]) -> None:
         for customer in customers:
@@ -685,9 +685,9 @@ def _observe(
 
 
 def add_arguments(parser: Any) -> None:
-    from localcloud import cli
+    from localcloud.stack_options import stack_argument
 
-    cli.stack_argument(parser)
+    stack_argument(parser)
     parser.add_argument("--orders", type=int, default=50, help="customers who scan the QR code (default 50)")
     parser.add_argument("--seed", type=int, default=1, help="same seed, same day (default 1)")
     parser.add_argument(
@@ -703,12 +703,12 @@ def add_arguments(parser: Any) -> None:
 def command(args: Any, console: Any) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from localcloud import cli
     from localcloud.cloud import LocalCloud
+    from localcloud.stack_options import config_overrides
 
     if args.orders < 1:
         raise SystemExit("--orders must be at least 1")
-    with LocalCloud.running(args.stack, cli.config_overrides(args.config)) as cloud:
+    with LocalCloud.running(args.stack, config_overrides(args.config)) as cloud:
         menu_item = cloud.table("shop-data-config").get_item(Key={"PK": "menu"}).get("Item")
         capacity = _capacity(cloud)
         plan = plan_day(

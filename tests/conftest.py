@@ -26,9 +26,9 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlesspressoTests")
 def aws():
     """moto with Step Functions execution and the project's emulator fixes; parked executions are
     stopped and their threads joined before the mock ends, so nothing leaks into the next test."""
-    from localcloud import moto_gaps
+    from localcloud import emulator
 
-    with moto_gaps.emulator():
+    with emulator.emulator():
         yield
 
 

@@ -29,7 +29,7 @@ import pytest
 from moto import mock_aws
 from moto.core.models import MockAWS
 
-from localcloud.lambda_runtime import Handler, LambdaContext, load_handler
+from localcloud.emulator.lambda_runtime import Handler, LambdaContext, load_handler
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 DEFAULT_SOURCE = "awsserverlessda.serverlesspresso"

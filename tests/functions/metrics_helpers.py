@@ -13,7 +13,7 @@ import boto3
 import botocore.client
 from botocore.exceptions import ClientError
 
-from localcloud import moto_gaps
+from localcloud import emulator
 
 REGION = "us-east-1"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:metrics-queue"
@@ -130,4 +130,4 @@ def recording_api_calls(monkeypatch: Any) -> Iterator[AwsCallLog]:
 
 def speed_up_bulk_delivery() -> None:
     """moto's costs that grow with volume (quadratic for 500 events) are closed in the emulator module."""
-    moto_gaps.install()
+    emulator.install()

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from metrics_helpers import recording_api_calls, speed_up_bulk_delivery
 
-from localcloud.lambda_runtime import load_module
+from localcloud.emulator.lambda_runtime import load_module
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "events_load_test"
 SOURCE = "awsserverlessda.serverlesspresso"

@@ -20,7 +20,7 @@ from metrics_helpers import (
     sqs_record,
 )
 
-from localcloud.lambda_runtime import load_module
+from localcloud.emulator.lambda_runtime import load_module
 
 NAMESPACE = "ServerlesspressoTest"
 SALE = "OrderManager.WaitingCompletion"

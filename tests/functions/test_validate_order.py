@@ -9,7 +9,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from components.data_stores import MENU
-from localcloud.lambda_runtime import load_handler
+from localcloud.emulator.lambda_runtime import load_handler
 
 FUNCTION_DIR = Path(__file__).resolve().parents[2] / "functions" / "validate_order"
 # The pure check, reached through the handler module that imports it (as the Lambda runtime would).

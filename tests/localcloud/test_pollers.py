@@ -10,7 +10,7 @@ import zipfile
 import boto3
 import pytest
 
-from localcloud.pollers import Pollers
+from localcloud.emulator.sqs_pollers import Pollers
 
 REGION = "us-east-1"
 # Records whose body is "fail" are reported as failed; every record seen is written to a table.

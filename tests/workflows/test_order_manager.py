@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from localcloud import moto_gaps
+from localcloud import emulator
 from tests.workflows.workflow_stack import CAPPUCCINO, Shop
 
 
@@ -30,7 +30,7 @@ def test_valid_drink_is_stored_and_the_order_moves_to_the_barista(shop: Shop, ac
 
 
 def _nothing_changed(shop: Shop, processor: str, parked_item: dict, events_before: list[str]) -> None:
-    moto_gaps.settle()
+    emulator.settle()
     assert shop.order("1") == parked_item
     assert shop.detail_types() == events_before
     assert shop.status(processor) == "RUNNING"
@@ -88,14 +88,14 @@ def test_drink_from_another_user_is_not_accepted(shop: Shop) -> None:
 
 def test_second_drink_for_the_same_order_is_not_accepted(shop: Shop) -> None:
     shop.take_order_to_barista("1")
-    moto_gaps.settle()
+    emulator.settle()
     item_before, events_before = shop.order("1"), shop.detail_types()
 
     result = shop.manage("", "1", body={**CAPPUCCINO, "drink": "Latte"})
 
     assert result["status"] == "FAILED"
     assert result["error"] == "OrderNotAccepted"
-    moto_gaps.settle()
+    emulator.settle()
     assert shop.order("1") == item_before
     assert shop.detail_types() == events_before
 
@@ -115,7 +115,7 @@ def test_make_claims_the_order_without_resuming_the_processor(shop: Shop) -> Non
     assert made["detail"]["baristaUserId"] == "3"
     assert made["detail"]["orderId"] == "1"
     assert made["detail"]["userId"] == "1"
-    moto_gaps.settle()
+    emulator.settle()
     assert shop.status(processor) == "RUNNING"
     assert shop.events("OrderProcessor.orderFinished") == []
 
@@ -129,7 +129,7 @@ def test_unmake_releases_the_order(shop: Shop) -> None:
     assert result["status"] == "SUCCEEDED"
     assert shop.order("1")["baristaUserId"] == ""
     assert [event["detail"]["baristaUserId"] for event in shop.events("OrderManager.MakeOrder")] == ["3", ""]
-    moto_gaps.settle()
+    emulator.settle()
     assert shop.status(processor) == "RUNNING"
 
 
@@ -166,7 +166,7 @@ def test_cancel_before_the_drink_was_chosen_ends_the_run(shop: Shop) -> None:
     assert shop.order("1")["ORDERSTATE"] == "CANCELLED"
     assert [event["detail"]["orderId"] for event in shop.events("OrderManager.OrderCancelled")] == ["1"]
     assert shop.finished(processor)["status"] == "SUCCEEDED"
-    moto_gaps.settle()
+    emulator.settle()
     assert [event["detail"]["orderId"] for event in shop.events("OrderProcessor.orderFinished")] == ["1"]
     assert shop.events("OrderManager.WaitingCompletion") == []
 
@@ -175,7 +175,7 @@ def test_finished_order_cannot_be_completed_cancelled_or_claimed_again(shop: Sho
     processor = shop.take_order_to_barista("1")
     shop.manage("complete", "1", body={})
     shop.finished(processor)
-    moto_gaps.settle()
+    emulator.settle()
     item_before, events_before = shop.order("1"), shop.detail_types()
 
     results = {action: shop.manage(action, "1", body={}) for action in ("complete", "cancel", "make")}
@@ -199,7 +199,7 @@ def test_unknown_order_fails_as_not_found_and_creates_nothing(shop: Shop) -> Non
         actions, "OrderNotFound"
     )
     assert shop.order("nope") is None
-    moto_gaps.settle()
+    emulator.settle()
     assert shop.events() == []
 
 
@@ -211,12 +211,12 @@ def test_full_journey_from_scan_to_order_finished(shop: Shop) -> None:
 
     shop.manage("make", "2", body={}, barista="3")
     assert shop.order("2")["baristaUserId"] == "3"
-    moto_gaps.settle()
+    emulator.settle()
     assert shop.status(processor) == "RUNNING"
 
     shop.manage("complete", "2", body=CAPPUCCINO, barista="3")
     assert shop.finished(processor)["status"] == "SUCCEEDED"
-    moto_gaps.settle()
+    emulator.settle()
 
     assert shop.order("2")["ORDERSTATE"] == "COMPLETED"
     (completed,) = shop.events("OrderManager.OrderCompleted")

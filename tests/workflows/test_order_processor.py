@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from localcloud import moto_gaps
+from localcloud import emulator
 from tests.workflows.workflow_stack import Shop
 
 
@@ -137,7 +137,7 @@ def test_resuming_without_a_drink_numbers_the_order_but_announces_no_drink(shop:
     shop.sfn.send_task_success(taskToken=first_token, output=json.dumps({"orderId": 1}))
 
     waiting = shop.wait_event("OrderProcessor.WaitingCompletion", "1")
-    moto_gaps.settle()
+    emulator.settle()
     order = shop.order("1")
     assert order["orderNumber"] == waiting["detail"]["orderNumber"] == "1"
     assert order["TaskToken"] == waiting["detail"]["TaskToken"] != first_token

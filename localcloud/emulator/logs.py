@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from localcloud.lambda_runtime import FunctionConfig, InvocationResult
+from localcloud.emulator.lambda_runtime import FunctionConfig, InvocationResult
 
 
 def emf_documents(output: str) -> Iterator[dict[str, Any]]:

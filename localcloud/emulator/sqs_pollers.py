@@ -28,9 +28,10 @@ import time
 from typing import Any
 
 import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
 
-from localcloud import moto_gaps
-from localcloud.program import ACCOUNT_ID
+from localcloud.emulator import core
+from localcloud.emulator.awslambda import function_config
 
 LOG = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 5
@@ -85,7 +86,7 @@ def failed_message_ids(response: Any, batch_ids: list[str]) -> list[str] | None:
 class MappingPoller:
     """The pollers of one event source mapping (see the module doc)."""
 
-    def __init__(self, mapping_uuid: str, region: str, account: str = ACCOUNT_ID):
+    def __init__(self, mapping_uuid: str, region: str, account: str = DEFAULT_ACCOUNT_ID):
         self.uuid = mapping_uuid
         self.region = region
         self.account = account
@@ -207,7 +208,7 @@ class MappingPoller:
             self._invoking += 1
             self.peak_concurrency = max(self.peak_concurrency, self._invoking)
         try:
-            result = moto_gaps.runtime().invoke(moto_gaps.function_config(fn), event)
+            result = core.runtime().invoke(function_config(fn), event)
         finally:
             with self._lock:
                 self._invoking -= 1
@@ -235,7 +236,7 @@ class MappingPoller:
 class Pollers:
     """Every SQS mapping of the emulator, each with its `MappingPoller`; `refresh` after each deploy."""
 
-    def __init__(self, region: str, account: str = ACCOUNT_ID):
+    def __init__(self, region: str, account: str = DEFAULT_ACCOUNT_ID):
         self.region = region
         self.account = account
         self.by_uuid: dict[str, MappingPoller] = {}

@@ -11,9 +11,25 @@ captured per invocation into ``InvocationResult.logs`` instead of reaching the c
 to CloudWatch Logs; ``LambdaRuntime.listeners`` are called after every invocation with the function's
 config and the result, which is how the local cloud writes log groups and extracts EMF metrics.
 
-``os.environ`` is process-wide, so imports and calls are serialised by one re-entrant lock: a handler
-that synchronously invokes another function (same thread) works; a handler that waits for another
-thread which itself needs a Lambda would deadlock (not a pattern this project uses).
+A function's environment variables never touch the process environment. ``isolate_environment()``
+(called once, when the emulator installs, and by the first invocation) replaces ``os.environ`` with an
+``InvocationEnviron``: a view of the real environment with a thread-local overlay. While a handler runs,
+its thread sees its function's variables over the process's (``os.environ[...]``, ``os.getenv``, ``in``,
+iteration, ``copy()``), and what it sets or deletes goes to its function's overlay, which lives as long
+as the warm handler does (as in a Lambda container); every other thread (the Step Functions interpreter,
+the pollers, the delivery worker, the test) sees the process environment, unchanged. Setting and
+removing keys of the real ``os.environ`` around each call, as this module once did, let other threads
+read a half-applied environment (``KeyError: 'AWS_REGION'`` from a concurrent ``os.environ.copy()``).
+Not covered: code that captured the original mapping before the replacement (``from os import
+environ``, a boto3 session created earlier keeps its own reference) sees the process environment only,
+and threads or subprocesses a handler starts do not inherit its overlay.
+
+Imports and calls are still serialised by one re-entrant lock, for the state that stays process-wide:
+``sys.modules`` and ``sys.path`` while a handler is imported, the swap of ``sys.stdout`` for the output
+capture, and the warm handlers' module globals (Powertools' Logger and Metrics buffers are not made for
+concurrent invocations of one function). A handler that synchronously invokes another function (same
+thread) works; a handler that waits for another thread which itself needs a Lambda would deadlock (not a
+pattern this project uses).
 """
 
 from __future__ import annotations
@@ -32,7 +48,7 @@ import time
 import traceback
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -182,25 +198,108 @@ class _OutputRouter(io.TextIOBase):
                 sys.stdout = self.fallback
 
 
+class InvocationEnviron(os._Environ):
+    """``os.environ`` with a thread-local overlay: the environment of the invocation the current thread
+    runs, over the process environment (see the module doc). An overlay maps a name to its value, or to
+    None when the handler deleted it. Without an overlay it is exactly ``os.environ`` (same data)."""
+
+    def __init__(self, process: os._Environ) -> None:
+        super().__init__(
+            process._data, process.encodekey, process.decodekey, process.encodevalue, process.decodevalue
+        )
+        self.process = process
+        self._local = threading.local()
+
+    def _overlay(self) -> dict[str, str | None] | None:
+        stack = getattr(self._local, "stack", None)
+        return stack[-1] if stack else None
+
+    @contextlib.contextmanager
+    def overlaid(self, variables: dict[str, str | None]) -> Iterator[None]:
+        """This thread sees ``variables`` (and writes into them) for the duration."""
+        if not hasattr(self._local, "stack"):
+            self._local.stack = []
+        self._local.stack.append(variables)
+        try:
+            yield
+        finally:
+            self._local.stack.pop()
+
+    def __getitem__(self, key: str) -> str:
+        overlay = self._overlay()
+        if overlay is not None and key in overlay:
+            value = overlay[key]
+            if value is None:
+                raise KeyError(key)
+            return value
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: str, value: str) -> None:
+        overlay = self._overlay()
+        if overlay is None:
+            super().__setitem__(key, value)
+            return
+        self.encodekey(key)  # the TypeError os.environ raises for a key or value that is no str
+        self.encodevalue(value)
+        overlay[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        overlay = self._overlay()
+        if overlay is None:
+            super().__delitem__(key)
+            return
+        if key not in self:
+            raise KeyError(key)
+        overlay[key] = None
+
+    def _snapshot(self) -> dict[str, str]:
+        data = dict(self._data)  # copying a dict is atomic: no half-applied view of other threads' writes
+        result = {self.decodekey(key): self.decodevalue(value) for key, value in data.items()}
+        for key, value in (self._overlay() or {}).items():
+            if value is None:
+                result.pop(key, None)
+            else:
+                result[key] = value
+        return result
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._snapshot()))
+
+    def __len__(self) -> int:
+        return len(self._snapshot())
+
+    def __repr__(self) -> str:
+        return f"environ({self._snapshot()!r})"
+
+    def copy(self) -> dict[str, str]:
+        return self._snapshot()
+
+    def __or__(self, other: Any) -> Any:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self._snapshot(), **other}
+
+    def __ror__(self, other: Any) -> Any:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**other, **self._snapshot()}
+
+
+_ISOLATE_LOCK = threading.Lock()
+
+
+def isolate_environment() -> InvocationEnviron:
+    """Replace ``os.environ`` by an ``InvocationEnviron`` over it, once per process; returns it."""
+    with _ISOLATE_LOCK:
+        if not isinstance(os.environ, InvocationEnviron):
+            os.environ = InvocationEnviron(os.environ)  # noqa: B003 -- a view over the same data
+        return os.environ
+
+
 _OUTPUT = _OutputRouter()
-_ENV_LOCK = threading.RLock()
+_INVOKE_LOCK = threading.RLock()
 _EXTRACT_LOCK = threading.Lock()
 _DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "localcloud-lambda-code"
-
-
-@contextlib.contextmanager
-def _applied_environment(variables: dict[str, str]) -> Iterator[None]:
-    """Set ``variables`` in ``os.environ`` for the duration, then restore exactly what was there."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class LambdaRuntime:
@@ -211,6 +310,7 @@ class LambdaRuntime:
         self.usage: dict[str, FunctionUsage] = {}
         self.listeners: list[Callable[[FunctionConfig, InvocationResult], None]] = []
         self._handlers: dict[tuple[Any, ...], Handler] = {}
+        self._environments: dict[tuple[Any, ...], dict[str, str | None]] = {}
         self._usage_lock = threading.Lock()
 
     def code_dir(self, config: FunctionConfig) -> Path:
@@ -251,8 +351,16 @@ class LambdaRuntime:
             **{str(k): str(v) for k, v in config.environment.items()},
         }
 
+    @staticmethod
+    def _key(config: FunctionConfig) -> tuple[Any, ...]:
+        return (config.arn, config.code_sha256, config.handler, tuple(sorted(config.environment.items())))
+
+    def _environment_of(self, config: FunctionConfig) -> dict[str, str | None]:
+        """The function's environment as its warm handler sees it (its own writes included)."""
+        return self._environments.setdefault(self._key(config), dict(self._environment(config)))
+
     def _handler(self, config: FunctionConfig) -> Handler:
-        key = (config.arn, config.code_sha256, config.handler, tuple(sorted(config.environment.items())))
+        key = self._key(config)
         if key not in self._handlers:
             alias = f"lambda_{config.name}_{config.code_sha256[:12]}".replace("-", "_")
             self._add_layers(config)
@@ -268,7 +376,8 @@ class LambdaRuntime:
             timeout_s=config.timeout_s,
         )
         function_error: str | None = None
-        with _ENV_LOCK, _applied_environment(self._environment(config)), _OUTPUT.capture() as output:
+        environ = isolate_environment()
+        with _INVOKE_LOCK, environ.overlaid(self._environment_of(config)), _OUTPUT.capture() as output:
             started = time.perf_counter()
             try:
                 handler = self._handler(config)

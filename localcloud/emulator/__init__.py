@@ -1,0 +1,116 @@
+"""The offline AWS emulator: moto 5.2.5 (pinned exactly) with its gaps closed, one module per service.
+
+``install()`` patches moto's internals once per process (each module of ``SERVICES`` in turn);
+``emulator(region)`` is ``mock_aws`` with Step Functions execution on, Lambda without Docker, these
+patches, and a clean shutdown (each service module's ``shutdown()``, if it has one); ``settle(timeout)``
+waits for the asynchronous work the emulator started. Each module's docstring lists the gaps it closes;
+``tests/localcloud/test_emulator_<module>.py`` tests them. This package is the lowest layer of the local
+cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulator_layering.py``).
+
+- ``stepfunctions``: aws-sdk casing, unnamed StartExecution, SendTaskFailure's cause,
+  StartSyncExecution, execution threads and parking, used or expired task tokens refused, interpreter
+  costs.
+- ``awslambda``: in-process invoke, asynchronous invoke (retries, destinations), SQS mappings left to
+  the pollers.
+- ``events``: Step Functions and Lambda rule targets, delivered asynchronously; JSONPath cost.
+- ``dynamodb``: every operation atomic; transaction cost.
+- ``sqs``: retention-check cost; the backend send used by destinations and dead-letter queues.
+- ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
+  bookkeeping ``settle()`` reads.
+- ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's
+  environment isolated to its thread (``tests/localcloud/test_lambda_runtime.py``).
+- ``sqs_pollers``: polls each SQS event source mapping as Lambda does (``tests/localcloud/test_pollers.py``).
+- ``logs``: what CloudWatch does with a function's output (log group, EMF metrics).
+
+``settle()`` returns when the delivery queue is empty, no delivery is running, and every RUNNING
+execution is parked (waiting for a task token, a heartbeat or a Wait state).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from localcloud.emulator import apigateway, awslambda, cognito, core, dynamodb, events, sqs, stepfunctions
+from localcloud.emulator.awslambda import DEFAULT_ASYNC_RETRIES, function_config
+from localcloud.emulator.core import runtime
+
+__all__ = ["DEFAULT_ASYNC_RETRIES", "EMULATOR_CONFIG", "SERVICES", "emulator", "function_config", "install"]
+__all__ += ["runtime", "settle"]
+
+# Each module's install() runs in this order; one with a shutdown() has it called when emulator() exits.
+SERVICES = (stepfunctions, awslambda, events, dynamodb, sqs, apigateway, cognito)
+
+EMULATOR_CONFIG: dict[str, Any] = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+_install_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Apply every service module's patches to moto's internals; safe to call any number of times."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        for service in SERVICES:
+            service.install()
+        _installed = True
+
+
+@contextmanager
+def emulator(region: str = "us-east-1") -> Iterator[None]:
+    """``mock_aws`` with the fixes; on exit settle, stop every execution and join their threads."""
+    from moto import mock_aws
+
+    install()
+    saved_region = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        with mock_aws(config=copy.deepcopy(EMULATOR_CONFIG)):
+            core.new_session()
+            try:
+                yield
+            finally:
+                try:
+                    settle()
+                finally:
+                    core.close_deliveries()
+                    for service in SERVICES:
+                        shutdown = getattr(service, "shutdown", None)
+                        if shutdown is not None:
+                            shutdown()
+                    core.end_session()
+    finally:
+        if saved_region is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = saved_region
+
+
+def settle(timeout: float = 10.0) -> None:
+    """Block until no delivery is queued or running and every running execution is parked.
+
+    Deliveries cascade (event -> Lambda -> event ...), so quiet must hold on two checks in a row.
+    """
+    deadline = time.monotonic() + timeout
+    quiet_checks = 0
+    while quiet_checks < 2:
+        if core.deliveries().idle() and all(core.is_quiescent(worker) for worker in core.workers()):
+            quiet_checks += 1
+        else:
+            quiet_checks = 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"emulator did not settle in {timeout}s: deliveries idle={core.deliveries().idle()}, "
+                    f"busy executions={stepfunctions.busy_executions()}"
+                )
+        time.sleep(0.002)

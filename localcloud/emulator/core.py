@@ -1,0 +1,172 @@
+"""What the service modules share: the session's Lambda runtime, the asynchronous delivery worker, and the
+bookkeeping of parked executions that ``settle()`` reads.
+
+- ``deliveries()``: one worker thread running queued deliveries in order (EventBridge rule targets,
+  ``InvocationType=Event`` invokes), as AWS delivers them: after the call that caused them returned.
+  It counts work that is queued or running, so ``settle()`` knows when the cascade is over.
+- ``runtime()``: the in-process Lambda runtime of the current emulator session.
+- ``register_worker``/``parked_while``/``is_quiescent``: every Step Functions execution worker is
+  registered when it starts; a wait on something outside the execution (a task token, a heartbeat, a
+  Wait state) marks it parked for its duration. An execution with a Parallel/Map state counts as parked
+  as soon as one branch is parked.
+- ``cached_jsonpath_parse()``: ``jsonpath_ng.ext.parse`` behind an LRU cache, installed once; both
+  EventBridge and the Step Functions interpreter parse the same few expressions for every event.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import jsonpath_ng.ext
+
+from localcloud.emulator.lambda_runtime import LambdaRuntime
+
+LOG = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- asynchronous deliveries
+
+
+class Deliveries:
+    """One worker thread running queued deliveries in order; counts work that is queued or running."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            if self._closed:
+                LOG.warning("emulator is shutting down: delivery dropped")
+                return
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="localcloud-deliveries", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+
+    def idle(self) -> bool:
+        with self._lock:
+            return self._pending == 0
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            try:
+                if not self._closed:
+                    job()
+            except Exception:
+                LOG.exception("asynchronous delivery failed")
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+    def close(self) -> None:
+        """Drop what is still queued, let the running delivery finish, and join the worker."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._queue.put(None)
+        if thread is not None:
+            thread.join()
+
+
+_deliveries = Deliveries()
+_runtime = LambdaRuntime()
+
+
+def deliveries() -> Deliveries:
+    """The delivery worker of the current emulator session."""
+    return _deliveries
+
+
+def runtime() -> LambdaRuntime:
+    """The Lambda runtime of the current emulator session (its ``usage`` feeds the cost model)."""
+    return _runtime
+
+
+def new_session() -> None:
+    """A fresh delivery worker and Lambda runtime (entering ``emulator()``)."""
+    global _deliveries, _runtime
+    _deliveries = Deliveries()
+    _runtime = LambdaRuntime()
+
+
+def close_deliveries() -> None:
+    """Close the session's worker: what is submitted from now on is dropped (leaving ``emulator()``)."""
+    _deliveries.close()
+
+
+def end_session() -> None:
+    """An idle worker in place of the closed one, once the session's executions are stopped."""
+    global _deliveries
+    _deliveries = Deliveries()
+
+
+# --------------------------------------------------------------------------- parked executions
+
+_workers: list[Any] = []
+_parked: dict[int, list[Callable[[], bool]]] = {}
+_parked_lock = threading.Lock()
+
+
+def register_worker(worker: Any) -> None:
+    _workers.append(worker)
+
+
+def workers() -> list[Any]:
+    return list(_workers)
+
+
+def forget_workers() -> None:
+    _workers.clear()
+
+
+@contextmanager
+def parked_while(pool: Any, released: Callable[[], bool]) -> Iterator[None]:
+    """Mark the execution owning callback ``pool`` as waiting on something outside it."""
+    if pool is None:
+        yield
+        return
+    with _parked_lock:
+        _parked.setdefault(id(pool), []).append(released)
+    try:
+        yield
+    finally:
+        with _parked_lock:
+            _parked[id(pool)].remove(released)
+
+
+def is_quiescent(worker: Any) -> bool:
+    """The execution's thread has ended, or it waits on something outside it."""
+    thread = getattr(worker, "_localcloud_thread", None)
+    if thread is None or not thread.is_alive():
+        return True
+    env = worker.env
+    if env is None:
+        return False
+    with _parked_lock:
+        return any(not released() for released in _parked.get(id(env.callback_pool_manager), []))
+
+
+# --------------------------------------------------------------------------- shared JSONPath cache
+
+_jsonpath_lock = threading.Lock()
+
+
+def cached_jsonpath_parse() -> Callable[[str], Any]:
+    """``jsonpath_ng.ext.parse`` with an LRU cache, installed in ``jsonpath_ng.ext`` once."""
+    with _jsonpath_lock:
+        parse = jsonpath_ng.ext.parse
+        if not hasattr(parse, "cache_info"):
+            parse = functools.lru_cache(maxsize=4096)(parse)
+            jsonpath_ng.ext.parse = parse
+        return parse

@@ -1,0 +1,97 @@
+"""DynamoDB: moto's tables, made atomic, with one cost removed.
+
+1. Every operation is atomic: moto's backend is not thread-safe (a Query or GetItem iterating a table
+   while another thread's UpdateItem added an item raised ``RuntimeError: dictionary changed size during
+   iteration``), and two concurrent conditional writes to one item could both succeed. Every DynamoDB
+   API call in this process reaches the backend through ``DynamoHandler.call_action`` (boto3 calls
+   from tests, handlers and pollers, the Step Functions interpreter's ``dynamodb:*`` and
+   ``aws-sdk:dynamodb:*`` tasks, ``TransactWriteItems``); one re-entrant lock now covers that call,
+   action and response serialisation included, so each operation sees and leaves a consistent backend
+   and conditions are checked and applied in one step, as on AWS. AWS serialises per item, not per
+   account; a per-backend lock is stricter than needed and cheap at this scale.
+2. Cost that grew with volume (results unchanged): ``TransactWriteItems`` deep-copied every touched
+   TABLE to roll back a cancelled transaction (O(table size) per call); only the touched ITEMS are
+   copied now, and restored on error.
+
+Tests: ``tests/localcloud/test_emulator_dynamodb.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+# Re-entrant: a call that reaches DynamoDB again on the same thread (moto's stream hooks) must not deadlock.
+_LOCK = threading.RLock()
+
+
+def install() -> None:
+    _patch_atomic_operations()
+    _patch_transaction_cost()
+
+
+def _patch_atomic_operations() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with _LOCK:
+            return original(self)
+
+    DynamoHandler.call_action = call_action
+
+
+def _patch_transaction_cost() -> None:
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend, dynamo_type
+    from moto.dynamodb.models import table as table_module
+
+    class _TablesNotCopied:
+        """`copy` as moto's transaction code sees it: tables are not deep-copied (items are, below)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, table_module.Table) else copy.deepcopy(value, memo)
+
+    dynamodb_models.copy = _TablesNotCopied()
+    original = DynamoDBBackend.transact_write_items
+
+    def item_key(table: Any, operation: dict[str, Any]) -> tuple[Any, Any] | None:
+        key = operation.get("Key") or operation.get("Item") or {}
+        if table.hash_key_attr not in key:
+            return None
+        hash_value = dynamo_type.DynamoType(key[table.hash_key_attr])
+        range_value = dynamo_type.DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        return hash_value, range_value
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshots = []
+        for entry in transact_items:
+            operation = next(iter(entry.values()))
+            table = self.tables.get(operation.get("TableName"))
+            key = item_key(table, operation) if table is not None else None
+            if key is not None:
+                snapshots.append((table, *key, copy.deepcopy(table.get_item(*key))))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(snapshots):
+                _restore_item(table, hash_value, range_value, item)
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def _restore_item(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    if item is None:
+        if table.get_item(hash_value, range_value) is not None:
+            table.delete_item(hash_value, range_value)
+    elif range_value is not None:
+        table.items[hash_value][range_value] = item
+    else:
+        table.items[hash_value] = item

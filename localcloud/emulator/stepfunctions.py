@@ -1,0 +1,493 @@
+"""Step Functions: moto 5.2.5's interpreter (``execute_state_machine``) with its gaps closed.
+
+1. aws-sdk integration casing: ``arn:aws:states:::aws-sdk:<service>:<action>`` tasks receive AWS-cased
+   parameters (``StateMachineArn``) that boto3 rejects, and return boto3-cased results with datetimes.
+   Parameters are renamed from the botocore input shape, results from the output shape, and datetimes
+   become ISO-8601 strings, so ``sfn:listExecutions`` and ``sfn:sendTaskSuccess`` work as on AWS.
+2. ``StartExecution`` without a name: moto builds an ARN ending in ``:None`` and a second unnamed start
+   fails; an unnamed start now gets a uuid name, as on AWS.
+3. ``SendTaskFailure`` dropped ``cause``; it is now passed to the waiting task.
+4. ``StartSyncExecution`` (how an EXPRESS workflow is called synchronously) is routed: the request
+   host ``sync-states.<region>`` is mocked and the execution runs to its end inside the call.
+5. Thread hygiene: executions run on daemon threads (``TMP_THREADS``) that outlive ``mock_aws`` and
+   ``StopExecution`` only flagged them. Stopping an execution now wakes its callback waits and joins
+   its thread; ``shutdown()`` (leaving ``emulator()``) stops every execution and joins all interpreter
+   threads before the mock ends, so nothing writes into the next test's backend. Every execution is
+   registered with ``core`` and marks itself parked while it waits for a task token, a heartbeat or a
+   Wait state, which is what ``settle()`` waits for.
+6. Task tokens answer as on AWS: a token whose task is over (SendTaskSuccess/SendTaskFailure already
+   accepted once, its ``TimeoutSeconds``/``HeartbeatSeconds`` expired, its execution stopped or
+   ended) is refused with ``TaskTimedOut``, the error AWS and moto's parser provider give for a task
+   that no longer exists; moto accepted a second SendTaskSuccess while the execution ran on, and
+   answered ``InvalidToken`` once it had ended. Accepting an outcome is atomic, so of two concurrent
+   answers exactly one wins. A token no execution ever issued stays ``InvalidToken``.
+7. Costs per execution (results unchanged): the interpreter re-parsed its definition for every
+   execution and built a boto3 client for every task; parsed programs and clients are now reused.
+
+Tests: ``tests/localcloud/test_emulator_stepfunctions.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import functools
+import json
+import pickle
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import jsonpath_ng
+
+from localcloud.emulator import core
+
+
+def install() -> None:
+    _patch_aws_sdk_casing()
+    _patch_unnamed_start_execution()
+    _patch_send_task_failure_cause()
+    _patch_start_sync_execution()
+    _patch_execution_threads()
+    _patch_task_tokens()
+    _patch_interpreter_costs()
+
+
+def shutdown(timeout: float = 10.0) -> None:
+    """Stop every execution, wake its waits and join every interpreter thread."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    deadline = time.monotonic() + timeout
+    while True:
+        for worker in core.workers():
+            _stop_worker(worker)
+        alive = [thread for thread in list(TMP_THREADS) if thread.is_alive()]
+        if not alive:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(alive)} Step Functions interpreter threads did not stop")
+        for thread in alive:
+            thread.join(timeout=0.05)
+    TMP_THREADS.clear()
+    core.forget_workers()
+
+
+def busy_executions() -> list[str]:
+    """ARNs of the executions that are neither finished nor parked (for ``settle()``'s error)."""
+    return [
+        worker._evaluation_details.execution_details.arn
+        for worker in core.workers()
+        if not core.is_quiescent(worker)
+    ]
+
+
+# --------------------------------------------------------------------------- gap 1: aws-sdk casing
+
+
+@functools.cache
+def _service_model(service: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(service)
+
+
+def _operation_model(service: str, action: str) -> Any:
+    return _service_model(service).operation_model(action[:1].upper() + action[1:])
+
+
+def _iso_timestamps(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        utc = value.astimezone(datetime.UTC)
+        return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {key: _iso_timestamps(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_iso_timestamps(item) for item in value]
+    return value
+
+
+def _patch_aws_sdk_casing() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk,
+    )
+
+    StateTaskServiceAwsSdk = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+
+    def normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+        operation = _operation_model(
+            self._get_boto_service_name(boto_service_name), service_action_name or self.resource.api_action
+        )
+        if operation.input_shape is not None:
+            self._to_boto_request(parameters, operation.input_shape)
+
+    def normalise_response(self, response, boto_service_name=None, service_action_name=None):
+        if not isinstance(response, dict):
+            return
+        operation = _operation_model(
+            self._get_boto_service_name(boto_service_name), service_action_name or self.resource.api_action
+        )
+        if operation.output_shape is not None:
+            self._from_boto_response(response, operation.output_shape)
+        converted = _iso_timestamps(response)
+        response.clear()
+        response.update(converted)
+
+    StateTaskServiceAwsSdk._normalise_parameters = normalise_parameters
+    StateTaskServiceAwsSdk._normalise_response = normalise_response
+
+
+# --------------------------------------------------------------------------- gaps 2 and 3: start / failure
+
+
+def _patch_unnamed_start_execution() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
+def _patch_send_task_failure_cause() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self):
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure
+
+
+# --------------------------------------------------------------------------- gap 4: StartSyncExecution
+
+
+def _start_sync_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+    from moto.stepfunctions.parser.api import (
+        InvalidExecutionInput,
+        StateMachineType,
+        StateMachineTypeNotSupported,
+    )
+    from moto.stepfunctions.parser.backend.execution import SyncExecution
+
+    state_machine = self.describe_state_machine(state_machine_arn)
+    if state_machine.type != "EXPRESS":
+        raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
+    input_data = execution_input or "{}"
+    try:
+        json.loads(input_data)
+    except ValueError as error:
+        raise InvalidExecutionInput(str(error)) from error
+    name = name or str(uuid.uuid4())
+    clone = copy.deepcopy(
+        state_machine, {id(state_machine.executions): [], id(state_machine.backend): state_machine.backend}
+    )
+    execution = SyncExecution(
+        name=name,
+        sm_type=StateMachineType.EXPRESS,
+        role_arn=clone.roleArn,
+        exec_arn=f"arn:{self.partition}:states:{self.region_name}:{self.account_id}:express:"
+        f"{state_machine.name}:{name}:{uuid.uuid4()}",
+        account_id=self.account_id,
+        region_name=self.region_name,
+        state_machine=clone,
+        start_date=datetime.datetime.now(tz=datetime.UTC),
+        cloud_watch_logging_session=None,
+        input_data=input_data,
+        trace_header=trace_header,
+        activity_store={},
+    )
+    execution.start()
+    return execution.to_start_sync_execution_output()
+
+
+def _patch_start_sync_execution() -> None:
+    from moto import backend_index
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions import urls
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    sync_host = r"https?://sync-states\.(.+)\.amazonaws.com"
+    if sync_host not in urls.url_bases:
+        urls.url_bases.append(sync_host)
+        backend_index.backend_url_patterns.append(("stepfunctions", re.compile(sync_host)))
+
+    def start_sync_execution(self):
+        output = self.stepfunction_backend.start_sync_execution(
+            self._get_param("stateMachineArn"),
+            self._get_param("name"),
+            self._get_param("input", if_none="{}"),
+            self._get_param("traceHeader"),
+        )
+        return ActionResult(dict(output))
+
+    StepFunctionsParserBackend.start_sync_execution = _start_sync_execution
+    StepFunctionResponse.start_sync_execution = start_sync_execution
+
+
+# --------------------------------------------------------------------------- gap 5: threads and parking
+
+
+def _interrupt_waits(env: Any) -> None:
+    for endpoint in list(env.callback_pool_manager._pool.values()):
+        endpoint.interrupt_all()
+
+
+def _stop_worker(worker: Any) -> None:
+    env = worker.env
+    if env is None:
+        return
+    if env.is_running():
+        env.set_stop(stop_date=datetime.datetime.now(tz=datetime.UTC), cause=None, error=None)
+    _interrupt_waits(env)
+
+
+def _patch_execution_threads() -> None:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackEndpoint,
+        CallbackPoolManager,
+        HeartbeatEndpoint,
+    )
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    def start(self):
+        thread = threading.Thread(target=self._execution_logic, daemon=True, name="sfn-execution")
+        TMP_THREADS.append(thread)
+        self._localcloud_thread = thread
+        core.register_worker(self)
+        thread.start()
+
+    ExecutionWorker.start = start
+
+    original_add = CallbackPoolManager.add
+
+    def add(self, callback_id):
+        endpoint = original_add(self, callback_id)
+        endpoint._localcloud_pool = self
+        return endpoint
+
+    CallbackPoolManager.add = add
+
+    original_setup_heartbeat = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_heartbeat_endpoint(self, heartbeat_seconds):
+        heartbeat = original_setup_heartbeat(self, heartbeat_seconds)
+        heartbeat._localcloud_pool = getattr(self, "_localcloud_pool", None)
+        return heartbeat
+
+    CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint
+
+    original_wait = CallbackEndpoint.wait
+
+    def wait(self, timeout=None):
+        with core.parked_while(getattr(self, "_localcloud_pool", None), self._notify_event.is_set):
+            return original_wait(self, timeout)
+
+    CallbackEndpoint.wait = wait
+
+    original_clear_and_wait = HeartbeatEndpoint.clear_and_wait
+
+    def clear_and_wait(self):
+        with core.parked_while(getattr(self, "_localcloud_pool", None), self._next_heartbeat_event.is_set):
+            return original_clear_and_wait(self)
+
+    HeartbeatEndpoint.clear_and_wait = clear_and_wait
+
+    original_wait_interval = WaitFunction._wait_interval
+
+    def wait_interval(self, env, wait_seconds):
+        with core.parked_while(env.callback_pool_manager, lambda: not env.is_running()):
+            return original_wait_interval(self, env, wait_seconds)
+
+    WaitFunction._wait_interval = wait_interval
+
+    def stop(self, stop_date, error, cause):
+        worker = self.exec_worker
+        if worker is None or worker.env is None:
+            return
+        worker.env.set_stop(stop_date=stop_date, cause=cause, error=error)
+        _interrupt_waits(worker.env)
+        thread = getattr(worker, "_localcloud_thread", None)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+
+    Execution.stop = stop
+
+    # A woken callback wait ends in a timeout error; a stopped execution must stay ABORTED regardless.
+    for name in ("set_error", "set_timed_out"):
+        original_setter = getattr(Environment, name)
+
+        def unless_stopped(self, *args, _original=original_setter, **kwargs):
+            if not isinstance(self._program_state, ProgramStopped):
+                _original(self, *args, **kwargs)
+
+        setattr(Environment, name, unless_stopped)
+
+
+# --------------------------------------------------------------------------- gap 6: used task tokens
+
+_token_lock = threading.Lock()
+
+
+def _patch_task_tokens() -> None:
+    from moto.stepfunctions.parser.api import (
+        ExecutionStatus,
+        InvalidToken,
+        SendTaskFailureOutput,
+        TaskDoesNotExist,
+        TaskTimedOut,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackEndpoint,
+        CallbackNotifyConsumerError,
+        CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
+        CallbackPoolManager,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    # The interpreter interrupts a task's endpoint once the task is over, whatever ended it (an
+    # outcome, a timeout, a stop): from then on the token belongs to no task.
+    original_interrupt_all = CallbackEndpoint.interrupt_all
+
+    def interrupt_all(self):
+        with _token_lock:
+            if self.consumer_error is None:
+                self.report(CallbackConsumerTimeout())
+        original_interrupt_all(self)
+
+    CallbackEndpoint.interrupt_all = interrupt_all
+
+    def answerable(endpoint: Any) -> None:
+        """Raise as moto's backend expects when the task of ``endpoint`` no longer takes answers."""
+        if endpoint.consumer_error is not None:
+            raise CallbackNotifyConsumerError(callback_consumer_error=endpoint.consumer_error)
+        if endpoint.get_outcome() is not None:  # answered, and its task has not woken up yet
+            raise CallbackNotifyConsumerError(callback_consumer_error=CallbackConsumerTimeout())
+
+    def notify(self, callback_id, outcome):
+        with _token_lock:
+            endpoint = self._pool.get(callback_id)
+            if endpoint is None:
+                return False
+            answerable(endpoint)
+            endpoint.notify(outcome=outcome)
+            return True
+
+    def heartbeat(self, callback_id):
+        with _token_lock:
+            endpoint = self._pool.get(callback_id)
+            if endpoint is None:
+                return False
+            answerable(endpoint)
+            return endpoint.notify_heartbeat()
+
+    CallbackPoolManager.notify = notify
+    CallbackPoolManager.heartbeat = heartbeat
+
+    # moto's TaskTimedOut and TaskDoesNotExist carry no error code unless given one (InvalidToken does).
+    gone = "Task Timed Out: 'Provided task does not exist anymore'"
+
+    def answer(backend: Any, task_token: str, send: Callable[[Any], bool]) -> None:
+        """Find the execution that issued ``task_token`` (in ANY status: moto looked only at RUNNING
+        ones for success and heartbeat, so an ended execution's token was ``InvalidToken``)."""
+        for execution in backend._get_executions():
+            worker = getattr(execution, "exec_worker", None)
+            env = getattr(worker, "env", None)
+            if env is None or env.callback_pool_manager.get(task_token) is None:
+                continue
+            if execution.exec_status != ExecutionStatus.RUNNING:
+                raise TaskTimedOut(gone, "TaskTimedOut")
+            try:
+                if send(env.callback_pool_manager):
+                    return
+            except CallbackNotifyConsumerError as consumer_error:
+                if isinstance(consumer_error.callback_consumer_error, CallbackConsumerTimeout):
+                    raise TaskTimedOut(gone, "TaskTimedOut") from None
+                raise TaskDoesNotExist("Task does not exist", "TaskDoesNotExist") from None
+        # As in moto, also for a heartbeat to a task without HeartbeatSeconds.
+        raise InvalidToken()
+
+    def send_task_success(self, task_token, outcome):
+        success = CallbackOutcomeSuccess(callback_id=task_token, output=outcome)
+        answer(self, task_token, lambda pool: pool.notify(callback_id=task_token, outcome=success))
+
+    def send_task_failure(self, task_token, error=None, cause=None):
+        failure = CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause)
+        answer(self, task_token, lambda pool: pool.notify(callback_id=task_token, outcome=failure))
+        return SendTaskFailureOutput()
+
+    def send_task_heartbeat(self, task_token):
+        answer(self, task_token, lambda pool: pool.heartbeat(callback_id=task_token))
+
+    StepFunctionsParserBackend.send_task_success = send_task_success
+    StepFunctionsParserBackend.send_task_failure = send_task_failure
+    StepFunctionsParserBackend.send_task_heartbeat = send_task_heartbeat
+
+
+# --------------------------------------------------------------------------- gap 7: costs per execution
+
+
+def _patch_interpreter_costs() -> None:
+    """The Step Functions interpreter, cheaper per execution with behaviour unchanged.
+
+    Measured on 2 cores: an OrderManager run spent ~75 % of its time re-parsing its definition with
+    ANTLR, and every task built a new boto3 client. This keeps one parsed program per definition (each
+    execution unpickles its own copy, so no state is shared between executions) and one boto3 client per
+    (region, service) (boto3 clients are thread-safe; moto intercepts them whichever mock is active).
+    """
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    lock = threading.Lock()
+    programs: dict[str, bytes] = {}
+
+    def evaluation_entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        with lock:
+            blob = programs.get(definition)
+        if blob is None:
+            blob = pickle.dumps(AmazonStateLanguageParser.parse(definition)[0])
+            with lock:
+                programs[definition] = blob
+        return pickle.loads(blob)
+
+    ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
+
+    # The interpreter imported JSONPath's parsers by name; point those names at the cached ones.
+    json_path.parse = core.cached_jsonpath_parse()
+    result_path.parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
+
+    original_client_for = boto_client.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in clients:
+                clients[region, service] = original_client_for(region, service, state_credentials)
+            return clients[region, service]
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions") and getattr(module, "boto_client_for", None) is (
+            original_client_for
+        ):
+            module.boto_client_for = client_for

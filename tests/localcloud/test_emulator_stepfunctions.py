@@ -1,0 +1,345 @@
+"""Each Step Functions gap closed by localcloud.emulator.stepfunctions, shown with a tiny inline workflow."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import boto3
+import pytest
+
+from localcloud import emulator
+from tests.localcloud.emulator_helpers import (
+    PARK_ON_TOKEN,
+    create_function,
+    create_machine,
+    create_queue,
+    describe,
+    history,
+    invoke_task,
+    queue_arn_of,
+    received_bodies,
+    run,
+)
+
+# --- gap 1: aws-sdk integration casing ------------------------------------------------------------
+
+
+def test_list_executions_task_sees_its_own_running_execution(aws):
+    machine_arn = create_machine(
+        {
+            "StartAt": "CountRunning",
+            "States": {
+                "CountRunning": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+                    "Parameters": {"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING"},
+                    "End": True,
+                }
+            },
+        }
+    )
+    result = run(machine_arn)
+
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    executions = json.loads(result["output"])["Executions"]
+    assert [item["ExecutionArn"] for item in executions] == [result["executionArn"]]
+    assert isinstance(executions[0]["StartDate"], str)
+
+
+def test_send_task_success_task_resumes_a_parked_execution(aws):
+    sfn = boto3.client("stepfunctions")
+    parked_arn = create_machine({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}}, name="parked")
+    events = boto3.client("events")
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="tokens")["QueueUrl"]
+    queue_arn = queue_arn_of(queue_url)
+    events.put_rule(Name="parked", EventPattern=json.dumps({"source": ["test.parked"]}))
+    events.put_targets(Rule="parked", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    parked = sfn.start_execution(stateMachineArn=parked_arn)["executionArn"]
+    emulator.settle()
+    token = json.loads(sqs.receive_message(QueueUrl=queue_url)["Messages"][0]["Body"])["detail"]["token"]
+
+    resumer_arn = create_machine(
+        {
+            "StartAt": "Resume",
+            "States": {
+                "Resume": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+                    "Parameters": {"TaskToken.$": "$.token", "Output": '{"served": true}'},
+                    "End": True,
+                }
+            },
+        },
+        name="resumer",
+    )
+    assert run(resumer_arn, {"token": token})["status"] == "SUCCEEDED"
+
+    parked_result = describe(parked)
+    assert parked_result["status"] == "SUCCEEDED"
+    assert json.loads(parked_result["output"]) == {"served": True}
+
+
+# --- gap 2: unnamed StartExecution ----------------------------------------------------------------
+
+
+def test_two_unnamed_starts_give_two_distinct_executions(aws):
+    sfn = boto3.client("stepfunctions")
+    machine_arn = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+    first = sfn.start_execution(stateMachineArn=machine_arn)["executionArn"]
+    second = sfn.start_execution(stateMachineArn=machine_arn)["executionArn"]
+    emulator.settle()
+
+    assert first != second
+    assert not first.endswith(":None")
+    listed = {item["executionArn"] for item in sfn.list_executions(stateMachineArn=machine_arn)["executions"]}
+    assert listed == {first, second}
+
+
+# --- gap 3: SendTaskFailure keeps its cause -------------------------------------------------------
+
+
+def test_send_task_failure_cause_reaches_the_failed_execution(aws):
+    sfn = boto3.client("stepfunctions")
+    queue_url, queue_arn = create_queue("tokens")
+    events = boto3.client("events")
+    events.put_rule(Name="parked", EventPattern=json.dumps({"source": ["test.parked"]}))
+    events.put_targets(Rule="parked", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    machine_arn = create_machine({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}})
+    execution_arn = sfn.start_execution(stateMachineArn=machine_arn)["executionArn"]
+    emulator.settle()
+    token = received_bodies(queue_url)[0]["detail"]["token"]
+
+    sfn.send_task_failure(taskToken=token, error="OrderNotAccepted", cause="the barista said no")
+    emulator.settle()
+
+    result = describe(execution_arn)
+    assert (result["status"], result["error"], result["cause"]) == (
+        "FAILED",
+        "OrderNotAccepted",
+        "the barista said no",
+    )
+
+
+# --- gap 4: StartSyncExecution --------------------------------------------------------------------
+
+
+def test_start_sync_execution_returns_the_output_of_an_express_workflow(aws):
+    machine_arn = create_machine(
+        {"StartAt": "Answer", "States": {"Answer": {"Type": "Pass", "Result": {"ok": True}, "End": True}}},
+        machine_type="EXPRESS",
+    )
+
+    response = boto3.client("stepfunctions").start_sync_execution(stateMachineArn=machine_arn, input="{}")
+
+    assert response["status"] == "SUCCEEDED"
+    assert json.loads(response["output"]) == {"ok": True}
+    assert response["executionArn"].split(":")[5] == "express"
+    assert response["stopDate"] >= response["startDate"]
+
+
+def test_start_sync_execution_reports_error_and_cause_of_a_failed_workflow(aws):
+    machine_arn = create_machine(
+        {
+            "StartAt": "Reject",
+            "States": {"Reject": {"Type": "Fail", "Error": "InvalidOrder", "Cause": "no such"}},
+        },
+        machine_type="EXPRESS",
+    )
+
+    response = boto3.client("stepfunctions").start_sync_execution(stateMachineArn=machine_arn)
+
+    assert (response["status"], response["error"], response["cause"]) == ("FAILED", "InvalidOrder", "no such")
+    assert "output" not in response
+
+
+# --- gap 5: thread hygiene and parking ------------------------------------------------------------
+
+
+def test_leaving_the_emulator_stops_parked_executions_and_joins_their_threads():
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    with emulator.emulator():
+        machine_arn = create_machine({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}})
+        sfn = boto3.client("stepfunctions")
+        for _ in range(3):
+            sfn.start_execution(stateMachineArn=machine_arn)
+        emulator.settle()
+        running = sfn.list_executions(stateMachineArn=machine_arn, statusFilter="RUNNING")["executions"]
+        assert len(running) == 3
+        threads = [thread for thread in TMP_THREADS if thread.is_alive()]
+        assert threads
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert not [thread for thread in threading.enumerate() if thread.name == "localcloud-deliveries"]
+
+
+def test_stop_execution_aborts_a_parked_execution_at_once(aws):
+    sfn = boto3.client("stepfunctions")
+    machine_arn = create_machine({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}})
+    execution_arn = sfn.start_execution(stateMachineArn=machine_arn)["executionArn"]
+    emulator.settle()
+
+    sfn.stop_execution(executionArn=execution_arn)
+
+    assert describe(execution_arn)["status"] == "ABORTED"
+
+
+def test_settle_waits_until_a_running_execution_parks_on_its_callback(aws):
+    function_arn = create_function("echo", "echo")
+    machine_arn = create_machine(
+        {
+            "StartAt": "Echo",
+            "States": {
+                "Echo": invoke_task(function_arn, Next="Rest"),
+                "Rest": {"Type": "Wait", "Seconds": 0, "Next": "Park"},
+                "Park": PARK_ON_TOKEN,
+            },
+        }
+    )
+    execution_arn = boto3.client("stepfunctions").start_execution(stateMachineArn=machine_arn)["executionArn"]
+    emulator.settle()
+
+    started = [event for event in history(execution_arn) if event["type"] == "TaskStarted"]
+    assert [event["taskStartedEventDetails"]["resourceType"] for event in started] == ["lambda", "events"]
+
+
+# --- gap 6: a used or expired task token is refused ---------------------------------------------------
+
+
+def park_on_token(**extra) -> dict:
+    return {**PARK_ON_TOKEN, **extra}
+
+
+def tokens_tap() -> str:
+    """A queue receiving every token the parked tasks emit."""
+    queue_url, queue_arn = create_queue("tokens")
+    events = boto3.client("events")
+    events.put_rule(Name="parked", EventPattern=json.dumps({"source": ["test.parked"]}))
+    events.put_targets(Rule="parked", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    return queue_url
+
+
+def next_token(queue_url: str) -> str:
+    """The one token waiting in the tap (taken out of it)."""
+    sqs = boto3.client("sqs")
+    [message] = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return json.loads(message["Body"])["detail"]["token"]
+
+
+def wait_until(condition, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+    return result
+
+
+def start_parked(definition: dict, queue_url: str) -> tuple[str, str]:
+    sfn = boto3.client("stepfunctions")
+    execution_arn = sfn.start_execution(stateMachineArn=create_machine(definition))["executionArn"]
+    emulator.settle()
+    return execution_arn, next_token(queue_url)
+
+
+def test_a_token_answered_once_is_refused_as_timed_out(aws):
+    sfn = boto3.client("stepfunctions")
+    queue_url = tokens_tap()
+    execution_arn, token = start_parked({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}}, queue_url)
+
+    sfn.send_task_success(taskToken=token, output='{"served": true}')
+    emulator.settle()
+
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=token, output='{"served": "twice"}')
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_failure(taskToken=token, error="Late")
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.send_task_success(taskToken="never-issued", output="{}")
+    result = describe(execution_arn)
+    assert (result["status"], json.loads(result["output"])) == ("SUCCEEDED", {"served": True})
+
+
+def test_a_used_token_is_refused_while_its_execution_waits_on_the_next_one(aws):
+    sfn = boto3.client("stepfunctions")
+    queue_url = tokens_tap()
+    make = park_on_token(Next="Hand")
+    del make["End"]
+    definition = {"StartAt": "Make", "States": {"Make": make, "Hand": PARK_ON_TOKEN}}
+    execution_arn, make_token = start_parked(definition, queue_url)
+    sfn.send_task_success(taskToken=make_token, output="{}")
+    emulator.settle()
+    hand_token = next_token(queue_url)
+
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=make_token, output='{"made": "again"}')
+    assert describe(execution_arn)["status"] == "RUNNING"
+
+    sfn.send_task_success(taskToken=hand_token, output='{"handed": true}')
+    emulator.settle()
+    result = describe(execution_arn)
+    assert (result["status"], json.loads(result["output"])) == ("SUCCEEDED", {"handed": True})
+
+
+def test_of_two_concurrent_answers_to_one_token_exactly_one_is_accepted(aws):
+    queue_url = tokens_tap()
+    execution_arn, token = start_parked({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}}, queue_url)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def answer(output: str) -> None:
+        client = boto3.client("stepfunctions")
+        barrier.wait(10)
+        try:
+            client.send_task_success(taskToken=token, output=output)
+            outcomes.append(output)
+        except client.exceptions.TaskTimedOut:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=answer, args=(json.dumps({"n": n}),)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    emulator.settle()
+
+    [accepted] = [outcome for outcome in outcomes if outcome != "refused"]
+    assert outcomes.count("refused") == 1
+    assert describe(execution_arn)["output"] == accepted
+
+
+def test_a_token_whose_task_timed_out_is_refused_while_the_execution_runs_on(aws):
+    sfn = boto3.client("stepfunctions")
+    queue_url = tokens_tap()
+    waiting = park_on_token(TimeoutSeconds=1, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Next"}])
+    del waiting["End"]
+    definition = {"StartAt": "Wait", "States": {"Wait": waiting, "Next": PARK_ON_TOKEN}}
+    execution_arn, expired = start_parked(definition, queue_url)
+    # the execution catches the timeout and parks on its next task
+    wait_until(lambda: boto3.client("sqs").receive_message(QueueUrl=queue_url).get("Messages"))
+
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=expired, output="{}")
+    assert describe(execution_arn)["status"] == "RUNNING"
+
+
+def test_a_token_whose_task_timed_out_is_refused_after_the_execution_failed(aws):
+    sfn = boto3.client("stepfunctions")
+    queue_url = tokens_tap()
+    definition = {"StartAt": "Wait", "States": {"Wait": park_on_token(TimeoutSeconds=1)}}
+    execution_arn, expired = start_parked(definition, queue_url)
+    time.sleep(1.2)
+    emulator.settle()
+    assert (describe(execution_arn)["status"], describe(execution_arn)["error"]) == (
+        "FAILED",
+        "States.Timeout",
+    )
+
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=expired, output="{}")
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_heartbeat(taskToken=expired)
