@@ -1,4 +1,4 @@
-"""Serverlesspresso: a bus; the shop's data; order processing; the metrics pipeline."""
+"""Serverlesspresso: a bus; the shop's data; order processing; the metrics pipeline; the front door."""
 
 from pathlib import Path
 
@@ -6,13 +6,18 @@ import pulumi
 import pulumi_aws as aws
 
 import config
+from components.config_service import ConfigService
 from components.data_stores import DataStores
 from components.event_backbone import EventBackbone
 from components.event_bus_rule import DeliveryPolicy
+from components.identity import Identity
 from components.lambda_function import FunctionSettings
 from components.metrics_pipeline import MetricsPipeline
+from components.order_manager_service import OrderManagerService
 from components.order_processing import OrderProcessing
 from components.python_layer import POWERTOOLS_PACKAGES, PythonLayer, installed
+from components.rest_api import ApiGatewayAccount, ApiSettings
+from components.validator_service import QrSettings, ValidatorService
 
 ROOT = Path(__file__).resolve().parent
 cfg = config.from_pulumi()
@@ -89,7 +94,59 @@ metrics = MetricsPipeline(
     opts=in_stack,
 )
 
+# The front door: sign-in, and the three REST APIs the display, barista and customer apps call.
+identity = Identity("shop-identity", password_sign_in=cfg.front_door.password_sign_in, opts=in_stack)
+api_account = ApiGatewayAccount("api-gateway-account", opts=in_stack)
+api_settings = ApiSettings(
+    region=cfg.region,
+    log_retention_days=cfg.observability.log_retention_days,
+    throttle_rate_limit=cfg.front_door.throttle_rate_limit,
+    throttle_burst_limit=cfg.front_door.throttle_burst_limit,
+    cors_allow_origin=cfg.front_door.cors_allow_origin,
+    depends_on=[api_account.account],
+)
+config_service = ConfigService(
+    "config-service",
+    config_table_name=data.config_table.name,
+    config_table_arn=data.config_table.arn,
+    user_pool_arn=identity.user_pool_arn,
+    settings=api_settings,
+    opts=in_stack,
+)
+order_manager_service = OrderManagerService(
+    "order-manager-service",
+    order_table_name=data.order_table.name,
+    order_table_arn=data.order_table.arn,
+    order_manager_arn=orders.manager.arn,
+    user_pool_arn=identity.user_pool_arn,
+    settings=api_settings,
+    opts=in_stack,
+)
+validator_service = ValidatorService(
+    "validator-service",
+    qr=QrSettings(
+        cfg.front_door.qr_interval_minutes, cfg.front_door.qr_code_length, cfg.front_door.qr_tokens_per_bucket
+    ),
+    bus_name=events.bus_name,
+    bus_arn=events.bus_arn,
+    event_source=cfg.shop.event_source,
+    user_pool_arn=identity.user_pool_arn,
+    protection=cfg.data_protection,
+    function_settings=function_settings,
+    settings=api_settings,
+    code_dir=ROOT / "functions" / "validator",
+    opts=in_stack,
+)
+
+# The apps' settings (SYSTEM §8), then what operators and the local cloud read.
 pulumi.export("region", cfg.region)
+pulumi.export("userPoolId", identity.user_pool_id)
+pulumi.export("userPoolWebClientId", identity.client_id)
+pulumi.export("poolId", identity.identity_pool_id)
+pulumi.export("orderManagerEndpoint", order_manager_service.endpoint)
+pulumi.export("APIGWEndpointValidatorService", validator_service.endpoint)
+pulumi.export("APIGWEndpointConfigService", config_service.endpoint)
+pulumi.export("validatorTableName", validator_service.table.name)
 pulumi.export("eventBusName", events.bus_name)
 pulumi.export("eventBusArn", events.bus_arn)
 pulumi.export("eventSource", cfg.shop.event_source)

@@ -7,6 +7,7 @@ README's reference table is generated from it (`python -m config --markdown`; a 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -78,6 +79,11 @@ def _text(value: str) -> str | None:
 
 def _optional_arn(value: str) -> str | None:
     return None if value == "" or value.startswith("arn:") else "an ARN (arn:...) or empty"
+
+
+def _cors_origin(value: str) -> str | None:
+    ok = value == "*" or re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", value) is not None
+    return None if ok else "'*' or one origin such as https://coffee.example.com (scheme, host, port)"
 
 
 def _sinks(value: list) -> str | None:
@@ -222,6 +228,49 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "metricsTableReadCapacity", "integer", "Read capacity units when PROVISIONED.", 5, _between(1, 40000)
     ),
+    Setting(
+        "qrTimeIntervalMinutes",
+        "integer",
+        "How long one QR code (a bucket of tokens) stays valid.",
+        5,
+        _between(1, 1440),
+    ),
+    Setting("qrCodeLength", "integer", "Characters of a QR code.", 10, _between(6, 64)),
+    Setting(
+        "qrTokensPerBucket",
+        "integer",
+        "Orders one QR code admits before the display shows a new one.",
+        10,
+        _between(1, 10000),
+    ),
+    Setting(
+        "apiThrottleRateLimit",
+        "integer",
+        "Steady requests per second each API stage accepts.",
+        50,
+        _between(1, 10000),
+    ),
+    Setting(
+        "apiThrottleBurstLimit",
+        "integer",
+        "Requests each API stage accepts in a burst.",
+        100,
+        _between(1, 5000),
+    ),
+    Setting(
+        "corsAllowOrigin",
+        "string",
+        "`Access-Control-Allow-Origin` of every API answer (the hosted apps need `*`).",
+        "*",
+        _cors_origin,
+    ),
+    Setting(
+        "passwordSignIn",
+        "boolean",
+        "Let the app client sign in with a plain password (USER_PASSWORD_AUTH): for offline runs and "
+        "tests; the apps use SRP.",
+        False,
+    ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -285,6 +334,19 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class FrontDoor:
+    """What the apps call: the REST APIs, sign-in and the QR codes."""
+
+    qr_interval_minutes: int
+    qr_code_length: int
+    qr_tokens_per_bucket: int
+    throttle_rate_limit: int
+    throttle_burst_limit: int
+    cors_allow_origin: str
+    password_sign_in: bool
+
+
+@dataclass(frozen=True)
 class StackConfig:
     stack: str
     region: str
@@ -293,6 +355,7 @@ class StackConfig:
     data_protection: DataProtection
     delivery: Delivery
     metrics: Metrics
+    front_door: FrontDoor
     tags: Mapping[str, str]
 
 
@@ -406,6 +469,15 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             table_read_capacity=parsed["metricsTableReadCapacity"],
             table_write_capacity=parsed["metricsTableWriteCapacity"],
         ),
+        front_door=FrontDoor(
+            qr_interval_minutes=parsed["qrTimeIntervalMinutes"],
+            qr_code_length=parsed["qrCodeLength"],
+            qr_tokens_per_bucket=parsed["qrTokensPerBucket"],
+            throttle_rate_limit=parsed["apiThrottleRateLimit"],
+            throttle_burst_limit=parsed["apiThrottleBurstLimit"],
+            cors_allow_origin=parsed["corsAllowOrigin"],
+            password_sign_in=parsed["passwordSignIn"],
+        ),
         tags={"owner": parsed["owner"], "cost-center": parsed["costCenter"]},
     )
 
@@ -424,6 +496,12 @@ def _cross_field_problems(v: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"{PROJECT}:metricsBatchSize = {v['metricsBatchSize']} is not allowed; expected at most 10 while "
             "metricsBatchWindowSeconds is 0 (SQS batches above 10 need a batching window)"
+        )
+    if v["apiThrottleBurstLimit"] < v["apiThrottleRateLimit"]:
+        problems.append(
+            f"{PROJECT}:apiThrottleBurstLimit = {v['apiThrottleBurstLimit']} is not allowed; expected at "
+            f"least apiThrottleRateLimit = {v['apiThrottleRateLimit']} (a burst below the steady rate "
+            "throttles steady traffic)"
         )
     if v["retainData"] and not v["deletionProtection"]:
         problems.append(

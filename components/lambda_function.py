@@ -29,11 +29,12 @@ class FunctionSettings:
     alarm_topic_arn: pulumi.Input[str] | None = None  # where a dead letter is announced
 
 
-def code_archive(code_dir: Path) -> pulumi.AssetArchive:
+def code_archive(code_dir: Path, handler: str = "handler.handler") -> pulumi.AssetArchive:
     """The function's folder and nothing else (no caches), as the deployment package."""
     files = sorted(p for p in code_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    if not any(p.name == "handler.py" for p in files):
-        raise ValueError(f"{code_dir} has no handler.py")
+    module = handler.rpartition(".")[0].replace(".", "/") + ".py"
+    if not any(p.relative_to(code_dir).as_posix() == module for p in files):
+        raise ValueError(f"{code_dir} has no {module} for the handler {handler!r}")
     return pulumi.AssetArchive({p.relative_to(code_dir).as_posix(): pulumi.FileAsset(str(p)) for p in files})
 
 
@@ -49,6 +50,7 @@ class LambdaFunction(pulumi.ComponentResource):
         memory_mb: int = 256,
         timeout_seconds: int = 10,
         reserved_concurrency: int | None = None,
+        handler: str = "handler.handler",
         description: str = "",
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -91,8 +93,8 @@ class LambdaFunction(pulumi.ComponentResource):
             description=description,
             runtime=RUNTIME,
             architectures=[ARCHITECTURE],
-            handler="handler.handler",
-            code=code_archive(code_dir),
+            handler=handler,
+            code=code_archive(code_dir, handler),
             role=self.role.arn,
             memory_size=memory_mb,
             timeout=timeout_seconds,
@@ -119,6 +121,7 @@ class LambdaFunction(pulumi.ComponentResource):
 
         self.arn = self.function.arn
         self.name = self.function.name
+        self.invoke_arn = self.function.invoke_arn
         self.register_outputs(
             {
                 "arn": self.arn,

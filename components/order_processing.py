@@ -109,7 +109,7 @@ class OrderProcessing(pulumi.ComponentResource):
                 "EventSource": shop.event_source,
             },
             statements=[
-                iam.allow("dynamodb:GetItem", data.config_table.arn),
+                iam.allow("dynamodb:GetItem", [data.config_table.arn, data.order_table.arn]),
                 iam.allow("dynamodb:UpdateItem", data.order_table.arn),
                 iam.allow("lambda:InvokeFunction", self.validate_order.arn),
                 put_events,

@@ -113,6 +113,51 @@ NAME_INPUTS: dict[str, str] = {
 }
 
 
+def _rest_api_state(region: str, id_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    execution_arn = f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{id_}"
+    return {"id": id_, "rootResourceId": f"{id_}-root", "executionArn": execution_arn}
+
+
+def _stage_state(region: str, id_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    api, stage = inputs["restApi"], inputs["stageName"]
+    return {
+        "id": f"ags-{api}-{stage}",
+        "invokeUrl": f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+        "executionArn": f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}",
+        "arn": f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
+    }
+
+
+def _user_pool_state(region: str, id_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    pool = f"{region}_{id_[:9]}"
+    return {
+        "id": pool,
+        "arn": f"arn:aws:cognito-idp:{region}:{ACCOUNT_ID}:userpool/{pool}",
+        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool}",
+    }
+
+
+# Ids and ARNs of the front-door types, shaped as AWS shapes them (the program reads them back).
+_FRONT_DOOR_STATE: dict[str, Callable[[str, str, Mapping[str, Any]], dict[str, Any]]] = {
+    "aws:apigateway/restApi:RestApi": _rest_api_state,
+    "aws:apigateway/stage:Stage": _stage_state,
+    "aws:cognito/userPool:UserPool": _user_pool_state,
+    "aws:cognito/identityPool:IdentityPool": lambda region, id_, _: {
+        "id": f"{region}:{id_}",
+        "arn": f"arn:aws:cognito-identity:{region}:{ACCOUNT_ID}:identitypool/{region}:{id_}",
+    },
+    **{
+        type_: (lambda region, id_, _: {"id": id_})
+        for type_ in (
+            "aws:apigateway/resource:Resource",
+            "aws:apigateway/authorizer:Authorizer",
+            "aws:apigateway/deployment:Deployment",
+            "aws:cognito/userPoolClient:UserPoolClient",
+        )
+    },
+}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers like the provider would: autonames, ids and ARNs; `call` answers the data sources we use."""
 
@@ -141,6 +186,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return state["url"], state
         if args.typ == "aws:dynamodb/table:Table" and args.inputs.get("streamEnabled"):
             state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
+        if args.typ in _FRONT_DOOR_STATE:
+            resource_id = hashlib.sha256(f"{pulumi.get_stack()}:{args.typ}:{args.name}".encode()).hexdigest()
+            state.update(_FRONT_DOOR_STATE[args.typ](self.region, resource_id[:10], args.inputs))
+            return state["id"], state
         if args.typ == "aws:lambda/function:Function":
             state["invokeArn"] = (
                 f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/"

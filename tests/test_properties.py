@@ -14,6 +14,9 @@ POLICY_INPUTS = {
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
 }
 EXPLICIT_NAME_INPUTS = ("name", "namePrefix", "policyName", *NAME_INPUTS.values())
+# Names that only have to be unique inside a parent the stack owns: the `admin` group (a fixed name the
+# apps rely on) inside the stack's user pool, an authorizer inside the stack's API.
+NAMED_INSIDE_A_STACK_RESOURCE = ("aws:cognito/userGroup:UserGroup", "aws:apigateway/authorizer:Authorizer")
 
 
 def _policies(run):
@@ -86,6 +89,8 @@ def test_resource_policies_admit_one_source_only(program_run, stack):
 
 def test_every_physical_name_we_choose_is_scoped_to_the_stack(program_run, stack):
     for resource in program_run(stack).resources:
+        if resource.type in NAMED_INSIDE_A_STACK_RESOURCE:
+            continue
         for key in EXPLICIT_NAME_INPUTS:
             value = resource.inputs.get(key)
             if value:
@@ -97,7 +102,7 @@ def test_two_stacks_in_one_account_never_share_a_physical_name(program_run):
         return {
             r.state.get(k)
             for r in program_run(stack).resources
-            if r.type.startswith("aws:")
+            if r.type.startswith("aws:") and r.type not in NAMED_INSIDE_A_STACK_RESOURCE
             for k in EXPLICIT_NAME_INPUTS
             if r.state.get(k)
         }
@@ -161,3 +166,69 @@ def test_every_dead_letter_queue_raises_an_alarm_on_the_stack_topic(program_run,
     assert dead_letter_queues
     for queue in dead_letter_queues:
         assert alarmed.get(queue.state["name"]) == [run.outputs["alarmTopicArn"]], queue.name
+
+
+# The only methods anyone may call without signing in (SYSTEM §8): the menu and settings for the apps.
+PUBLIC_ROUTES = {("GET", "config")}
+
+
+def _api_paths(run):
+    """{(api urn, path): {method: Method registration}} for every API method the program declares."""
+    resources = {r.id: r for r in run.of_type("aws:apigateway/resource:Resource")}
+    apis = {r.state["rootResourceId"]: r for r in run.of_type("aws:apigateway/restApi:RestApi")}
+
+    def path_of(resource_id):
+        if resource_id in apis:
+            return ""
+        resource = resources[resource_id]
+        return f"{path_of(resource.inputs['parentId'])}/{resource.inputs['pathPart']}"
+
+    paths = {}
+    for method in run.of_type("aws:apigateway/method:Method"):
+        key = (method.inputs["restApi"], path_of(method.inputs["resourceId"]) or "/")
+        paths.setdefault(key, {})[method.inputs["httpMethod"]] = method
+    return paths
+
+
+def test_every_api_method_requires_a_cognito_token_unless_it_is_a_documented_public_route(program_run, stack):
+    paths = _api_paths(program_run(stack))
+    assert len(paths) >= 7
+    for (_, path), by_method in paths.items():
+        for verb, method in by_method.items():
+            if verb == "OPTIONS" or (verb, path.strip("/")) in PUBLIC_ROUTES:
+                continue
+            assert method.inputs["authorization"] == "COGNITO_USER_POOLS", (verb, path)
+            assert method.inputs["authorizerId"], (verb, path)
+            assert method.inputs["authorizationScopes"], (verb, path)
+
+
+def test_every_api_path_answers_the_cors_preflight_without_a_token(program_run, stack):
+    run = program_run(stack)
+    mocks = {
+        (i.inputs["restApi"], i.inputs["resourceId"])
+        for i in run.of_type("aws:apigateway/integration:Integration")
+        if i.inputs["httpMethod"] == "OPTIONS" and i.inputs["type"] == "MOCK"
+    }
+    for (api, path), by_method in _api_paths(run).items():
+        assert "OPTIONS" in by_method, path
+        preflight = by_method["OPTIONS"]
+        assert preflight.inputs["authorization"] == "NONE", path
+        assert (api, preflight.inputs["resourceId"]) in mocks, path
+
+
+def test_every_service_integration_may_call_exactly_its_own_action(program_run, stack):
+    run = program_run(stack)
+    roles = {r.state["arn"]: r for r in run.of_type("aws:iam/role:Role")}
+    policies = {
+        p.inputs["role"]: json.loads(p.inputs["policy"]) for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
+    }
+    service_calls = [
+        i for i in run.of_type("aws:apigateway/integration:Integration") if i.inputs["type"] == "AWS"
+    ]
+    assert service_calls
+    for integration in service_calls:
+        service, _, operation = integration.inputs["uri"].split(":", 4)[-1].partition(":action/")
+        role = roles[integration.inputs["credentials"]]
+        [statement] = policies[role.id]["Statement"]
+        assert statement["Action"] == [f"{service}:{operation}"], integration.name
+        assert all(arn.startswith(f"arn:aws:{service}:") for arn in statement["Resource"]), integration.name

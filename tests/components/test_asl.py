@@ -190,6 +190,12 @@ PROCESSOR_STATES = {
     "Emit - order finished": "Task",
 }
 MANAGER_STATES = {
+    "Who is calling?": "Choice",
+    "Caller not allowed": "Fail",
+    "Caller is the customer": "Pass",
+    "Read refused order": "Task",
+    "Whose order?": "Choice",
+    "Not the caller's order": "Fail",
     "Decide Action": "Choice",
     "Complete Order": "Pass",
     "Cancel Order": "Pass",

@@ -91,7 +91,8 @@ def test_manager_role_reaches_orders_menu_validator_bus_and_resumes_only_the_pro
     run = program_run("dev")
     tables = {t.name: t.state["arn"] for t in run.of_type("aws:dynamodb/table:Table")}
     found = grants(run, "order-manager-policy")
-    assert found["dynamodb:GetItem"] == [tables["shop-data-config"]]
+    # The menu, and the order's owner when a customer's drink is refused (D14).
+    assert found["dynamodb:GetItem"] == [tables["shop-data-config"], tables["shop-data-orders"]]
     assert found["dynamodb:UpdateItem"] == [tables["shop-data-orders"]]
     assert found["lambda:InvokeFunction"] == [
         run.named("validate-order", "aws:lambda/function:Function").state["arn"]

@@ -1,0 +1,420 @@
+"""A REST API whose routes are data: per-route Cognito scopes, direct AWS service integrations with one role
+each (exactly that action on exactly those resources), Lambda proxies, a CORS preflight on every path, a
+deployment redone whenever a route or a template changes, and a stage with access logs and throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam
+from components.mapping_templates import template
+from components.naming import stack_scoped
+
+CORS_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "user": "$context.authorizer.claims.sub",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationError": "$context.integrationErrorMessage",
+    }
+)
+_ALLOW_ORIGIN = "method.response.header.Access-Control-Allow-Origin"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One integration response: the status it gives, the template it renders, the backend status it
+    matches (a regex; None for the default answer)."""
+
+    status: int
+    template: pulumi.Input[str] | None = None
+    selection_pattern: str | None = None
+
+
+def service_error() -> Answer:
+    """What a caller sees when the service behind an API fails: a 500 without AWS's internals."""
+    return Answer(500, template("service_error.response"), selection_pattern=r"5\d{2}")
+
+
+@dataclass(frozen=True)
+class ServiceAction:
+    """A direct call of one AWS API action (e.g. ``dynamodb:Scan``), no function in between."""
+
+    action: str
+    resources: Sequence[pulumi.Input[str]]  # the ARNs the integration's role may call it on
+    request_template: pulumi.Input[str]
+    answers: Sequence[Answer]
+
+    @property
+    def service(self) -> str:
+        return self.action.split(":", 1)[0]
+
+    @property
+    def operation(self) -> str:
+        return self.action.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class FunctionProxy:
+    """A Lambda proxy integration: the function sees the whole request and shapes the whole answer."""
+
+    function_name: pulumi.Input[str]
+    invoke_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # "/orders/{id}"
+    integration: ServiceAction | FunctionProxy
+    scopes: tuple[str, ...] | None = None  # None: open to anyone; else a Cognito token with one of these
+    query: tuple[str, ...] = ()  # query-string parameters the route reads
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What every API of a stack shares, from the stack config."""
+
+    region: str
+    log_retention_days: int
+    throttle_rate_limit: int
+    throttle_burst_limit: int
+    cors_allow_origin: str
+    stage_name: str = "Prod"
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)  # e.g. the account's log role
+
+
+def slug(method: str | None, path: str) -> str:
+    """A readable logical-name part for a path (and method): ``GET /orders/{id}`` → ``get-orders-id``."""
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", path) if word]
+    return "-".join(([method.lower()] if method else []) + (words or ["root"]))
+
+
+def source_arn_path(path: str) -> str:
+    """The path as it appears in an execute-api ARN: path parameters become ``*``."""
+    return re.sub(r"\{[^}]+\}", "*", path)
+
+
+def route_fingerprint(routes: Sequence[Route], rendered: Sequence[str]) -> str:
+    """Changes whenever a route or any of its templates changes: the deployment's trigger."""
+    described = [
+        {
+            "method": r.method,
+            "path": r.path,
+            "scopes": r.scopes,
+            "query": r.query,
+            "kind": type(r.integration).__name__,
+            "action": getattr(r.integration, "action", None),
+        }
+        for r in routes
+    ]
+    text = json.dumps({"routes": described, "templates": list(rendered)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class RestApi(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        *,
+        routes: Sequence[Route],
+        settings: ApiSettings,
+        user_pool_arn: pulumi.Input[str] | None = None,
+        description: str = "",
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("serverlesspresso:api:RestApi", name, None, opts)
+        if any(r.scopes is not None for r in routes) and user_pool_arn is None:
+            raise ValueError(f"{name}: a route needs Cognito sign-in but no user pool was given")
+        if any(r.scopes == () for r in routes):
+            raise ValueError(f"{name}: a signed-in route must name at least one scope")
+        self._name, self._settings = name, settings
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.api = aws.apigateway.RestApi(name, description=description, opts=self._child)
+        self.authorizer = (
+            aws.apigateway.Authorizer(
+                f"{name}-cognito",
+                rest_api=self.api.id,
+                name="cognito",
+                type="COGNITO_USER_POOLS",
+                provider_arns=[user_pool_arn],
+                identity_source="method.request.header.Authorization",
+                opts=self._child,
+            )
+            if user_pool_arn is not None
+            else None
+        )
+        self._resources: dict[str, pulumi.Output[str]] = {"/": self.api.root_resource_id}
+        parts: list[pulumi.Resource] = []
+        templates: list[pulumi.Input[str]] = []
+        for route in routes:
+            parts.extend(self._route(route))
+            if isinstance(route.integration, ServiceAction):
+                templates.append(route.integration.request_template)
+                templates.extend(a.template for a in route.integration.answers if a.template is not None)
+        for path in sorted({r.path for r in routes}):
+            methods = sorted({r.method for r in routes if r.path == path})
+            parts.extend(self._preflight(path, methods))
+
+        self.deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=self.api.id,
+            triggers={
+                "routes": pulumi.Output.all(*templates).apply(
+                    lambda rendered: route_fingerprint(routes, rendered)
+                )
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=parts),
+        )
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs",
+            name=f"/aws/apigateway/{stack_scoped(name, limit=480)}",
+            retention_in_days=settings.log_retention_days,
+            opts=self._child,
+        )
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=self.api.id,
+            deployment=self.deployment.id,
+            stage_name=settings.stage_name,
+            access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(settings.depends_on)),
+        )
+        aws.apigateway.MethodSettings(
+            f"{name}-throttling",
+            rest_api=self.api.id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings={
+                "throttling_rate_limit": settings.throttle_rate_limit,
+                "throttling_burst_limit": settings.throttle_burst_limit,
+            },
+            opts=self._child,
+        )
+        self.endpoint = self.stage.invoke_url.apply(lambda url: url.rstrip("/") + "/")
+        self.register_outputs({"endpoint": self.endpoint})
+
+    # ----------------------------------------------------------------------- resources, one per path segment
+
+    def _resource(self, path: str) -> pulumi.Output[str]:
+        if path not in self._resources:
+            parent_path, _, part = path.rstrip("/").rpartition("/")
+            resource = aws.apigateway.Resource(
+                f"{self._name}-{slug(None, path)}",
+                rest_api=self.api.id,
+                parent_id=self._resource(parent_path or "/"),
+                path_part=part,
+                opts=self._child,
+            )
+            self._resources[path] = resource.id
+        return self._resources[path]
+
+    # ----------------------------------------------------------------------- one route
+
+    def _route(self, route: Route) -> list[pulumi.Resource]:
+        key = f"{self._name}-{slug(route.method, route.path)}"
+        resource_id = self._resource(route.path)
+        parameters = {f"method.request.querystring.{q}": False for q in route.query}
+        parameters.update({f"method.request.path.{p}": True for p in re.findall(r"\{([^}+]+)\}", route.path)})
+        signed_in = route.scopes is not None
+        method = aws.apigateway.Method(
+            key,
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method=route.method,
+            authorization="COGNITO_USER_POOLS" if signed_in else "NONE",
+            authorizer_id=self.authorizer.id if signed_in and self.authorizer else None,
+            authorization_scopes=list(route.scopes) if route.scopes else None,
+            request_parameters=parameters or None,
+            opts=self._child,
+        )
+        after_method = pulumi.ResourceOptions(parent=self, depends_on=[method])
+        integration = route.integration
+        if isinstance(integration, FunctionProxy):
+            permission = aws.lambda_.Permission(
+                f"{key}-invoke",
+                action="lambda:InvokeFunction",
+                function=integration.function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=self.api.execution_arn.apply(
+                    lambda arn: f"{arn}/*/{route.method}{source_arn_path(route.path)}"
+                ),
+                opts=self._child,
+            )
+            proxy = aws.apigateway.Integration(
+                key,
+                rest_api=self.api.id,
+                resource_id=resource_id,
+                http_method=route.method,
+                type="AWS_PROXY",
+                integration_http_method="POST",
+                uri=integration.invoke_arn,
+                opts=after_method,
+            )
+            return [method, permission, proxy]
+
+        role = aws.iam.Role(
+            f"{key}-role",
+            assume_role_policy=iam.assume_role_policy("apigateway.amazonaws.com"),
+            opts=self._child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{key}-policy",
+            role=role.id,
+            policy=iam.policy_document([iam.allow(integration.action, list(integration.resources))]),
+            opts=self._child,
+        )
+        call = aws.apigateway.Integration(
+            key,
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method=route.method,
+            type="AWS",
+            integration_http_method="POST",
+            uri=f"arn:aws:apigateway:{self._settings.region}:{integration.service}:action/"
+            f"{integration.operation}",
+            credentials=role.arn,
+            request_templates={"application/json": integration.request_template},
+            passthrough_behavior="NEVER",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[method, policy]),
+        )
+        return [method, role, policy, call, *self._answers(key, method, call, integration.answers)]
+
+    def _answers(
+        self,
+        key: str,
+        method: aws.apigateway.Method,
+        call: aws.apigateway.Integration,
+        answers: Sequence[Answer],
+    ) -> list[pulumi.Resource]:
+        made: list[pulumi.Resource] = []
+        origin = {_ALLOW_ORIGIN: f"'{self._settings.cors_allow_origin}'"}
+        for answer in answers:
+            declared = aws.apigateway.MethodResponse(
+                f"{key}-{answer.status}",
+                rest_api=method.rest_api,
+                resource_id=method.resource_id,
+                http_method=method.http_method,
+                status_code=str(answer.status),
+                response_parameters={_ALLOW_ORIGIN: True},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[method]),
+            )
+            made.append(declared)
+            made.append(
+                aws.apigateway.IntegrationResponse(
+                    f"{key}-{answer.status}",
+                    rest_api=method.rest_api,
+                    resource_id=method.resource_id,
+                    http_method=method.http_method,
+                    status_code=str(answer.status),
+                    selection_pattern=answer.selection_pattern,
+                    response_templates=(
+                        {"application/json": answer.template} if answer.template is not None else None
+                    ),
+                    response_parameters=origin,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[call, declared]),
+                )
+            )
+        return made
+
+    # ----------------------------------------------------------------------- CORS preflight, every path
+
+    def _preflight(self, path: str, methods: Sequence[str]) -> list[pulumi.Resource]:
+        key = f"{self._name}-{slug('options', path)}"
+        resource_id = self._resource(path)
+        method = aws.apigateway.Method(
+            key,
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method="OPTIONS",
+            authorization="NONE",
+            opts=self._child,
+        )
+        mock = aws.apigateway.Integration(
+            key,
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method="OPTIONS",
+            type="MOCK",
+            request_templates={"application/json": '{"statusCode": 200}'},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[method]),
+        )
+        headers = {
+            "method.response.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
+            "method.response.header.Access-Control-Allow-Methods": f"'{','.join([*methods, 'OPTIONS'])}'",
+            _ALLOW_ORIGIN: f"'{self._settings.cors_allow_origin}'",
+        }
+        declared = aws.apigateway.MethodResponse(
+            f"{key}-200",
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method="OPTIONS",
+            status_code="200",
+            response_parameters={name: True for name in headers},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[method]),
+        )
+        answer = aws.apigateway.IntegrationResponse(
+            f"{key}-200",
+            rest_api=self.api.id,
+            resource_id=resource_id,
+            http_method="OPTIONS",
+            status_code="200",
+            response_parameters=headers,
+            response_templates={"application/json": ""},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[mock, declared]),
+        )
+        return [method, mock, declared, answer]
+
+
+class ApiGatewayAccount(pulumi.ComponentResource):
+    """The region's one API Gateway setting that lets stages write access logs: a role CloudWatch Logs
+    trusts. It is shared by every stack of this project in the account and region (AWS holds one per
+    region), so it may write only to this project's access-log groups."""
+
+    def __init__(self, name: str, *, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverlesspresso:api:ApiGatewayAccount", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role", assume_role_policy=iam.assume_role_policy("apigateway.amazonaws.com"), opts=child
+        )
+        identity = aws.get_caller_identity_output()
+        region = aws.get_region_output()
+        groups = pulumi.Output.all(region.region, identity.account_id).apply(
+            lambda values: (
+                f"arn:aws:logs:{values[0]}:{values[1]}:log-group:/aws/apigateway/{pulumi.get_project()}-*"
+            )
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=iam.policy_document(
+                [
+                    iam.allow(
+                        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        [groups, groups.apply(lambda arn: f"{arn}:*")],
+                    ),
+                    iam.allow_mandated_wildcard(["logs:DescribeLogGroups"]),
+                ]
+            ),
+            opts=child,
+        )
+        self.account = aws.apigateway.Account(
+            name,
+            cloudwatch_role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        self.register_outputs({})

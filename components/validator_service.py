@@ -1,0 +1,99 @@
+"""The validator service: the QR code the display shows (a bucket of tokens per time interval) and the
+scan that turns one token into a new order (`Validator.NewOrder`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+
+import config
+from components import iam
+from components.data_stores import table
+from components.identity import ADMIN_SCOPE
+from components.lambda_function import FunctionSettings, LambdaFunction
+from components.rest_api import ApiSettings, FunctionProxy, RestApi, Route
+
+
+@dataclass(frozen=True)
+class QrSettings:
+    interval_minutes: int
+    code_length: int
+    tokens_per_bucket: int
+
+
+class ValidatorService(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        *,
+        qr: QrSettings,
+        bus_name: pulumi.Input[str],
+        bus_arn: pulumi.Input[str],
+        event_source: str,
+        user_pool_arn: pulumi.Input[str],
+        protection: config.DataProtection,
+        function_settings: FunctionSettings,
+        settings: ApiSettings,
+        code_dir: Path,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("serverlesspresso:api:ValidatorService", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.table = table(
+            f"{name}-buckets", protection=protection, parent=self, attributes={"PK": "N"}, hash_key="PK"
+        )
+        environment = {
+            "VALIDATOR_TABLE_NAME": self.table.name,
+            "QR_INTERVAL_MINUTES": str(qr.interval_minutes),
+            "QR_CODE_LENGTH": str(qr.code_length),
+            "QR_TOKENS_PER_BUCKET": str(qr.tokens_per_bucket),
+            "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+        }
+        self.get_qr_code = LambdaFunction(
+            f"{name}-get-qr-code",
+            code_dir=code_dir,
+            handler="get_qr_code.handler",
+            settings=function_settings,
+            environment=environment,
+            statements=[iam.allow(["dynamodb:GetItem", "dynamodb:PutItem"], self.table.arn)],
+            description="GET /qr-code: the current QR bucket (admin group only)",
+            opts=child,
+        )
+        self.verify_qr_code = LambdaFunction(
+            f"{name}-verify-qr-code",
+            code_dir=code_dir,
+            handler="verify_qr_code.handler",
+            settings=function_settings,
+            environment={**environment, "EVENT_BUS_NAME": bus_name, "EVENT_SOURCE": event_source},
+            statements=[
+                iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], self.table.arn),
+                iam.allow("events:PutEvents", bus_arn),
+            ],
+            description="POST /qr-code: a scan takes a token and starts an order",
+            opts=child,
+        )
+        self.api = RestApi(
+            f"{name}-api",
+            routes=[
+                Route("GET", "/qr-code", self._proxy(self.get_qr_code), scopes=(ADMIN_SCOPE,)),
+                Route(
+                    "POST",
+                    "/qr-code",
+                    self._proxy(self.verify_qr_code),
+                    scopes=(ADMIN_SCOPE,),
+                    query=("token",),
+                ),
+            ],
+            settings=settings,
+            user_pool_arn=user_pool_arn,
+            description="Serverlesspresso validator service: QR codes and scans",
+            opts=child,
+        )
+        self.endpoint = self.api.endpoint
+        self.register_outputs({"endpoint": self.endpoint, "table": self.table.name})
+
+    @staticmethod
+    def _proxy(function: LambdaFunction) -> FunctionProxy:
+        return FunctionProxy(function_name=function.name, invoke_arn=function.invoke_arn)
