@@ -48,7 +48,11 @@ class ConfigService(pulumi.ComponentResource):
                 ),
                 [
                     Answer(200, template("store_update.response")),
-                    Answer(400, template("store_refused.response"), selection_pattern=r"4\d{2}"),
+                    Answer(
+                        400,
+                        template("store_refused.response", DefineCallerIsAdmin=CALLER_IS_ADMIN_VTL),
+                        selection_pattern=r"4\d{2}",
+                    ),
                     service_error(),
                 ],
             ),

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from localcloud import simulator
+from localcloud import serve, simulator
 from localcloud.stack_options import config_overrides, stack_argument
 
 Run = Callable[[argparse.Namespace, Console], int]
@@ -77,6 +77,16 @@ def up(args: argparse.Namespace, console: Console) -> int:
 )
 def simulate(args: argparse.Namespace, console: Console) -> int:
     return simulator.command(args, console)
+
+
+# --- `serve`: the stack's APIs and an AWS endpoint on 127.0.0.1 (implemented in localcloud.serve) ------
+@command(
+    "serve",
+    "deploy the stack, then serve its REST APIs and an AWS endpoint on 127.0.0.1 until Ctrl-C",
+    serve.add_arguments,
+)
+def serve_stack(args: argparse.Namespace, console: Console) -> int:
+    return serve.command(args, console)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -157,6 +157,64 @@ def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _pascal(value: Any) -> Any:
+    """Pulumi's camelCase inputs as the AWS API's PascalCase (deeply); whole floats become ints."""
+    if isinstance(value, Mapping):
+        return {key[:1].upper() + key[1:]: _pascal(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_pascal(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _pascal_free(value: Any) -> Any:
+    """camelCase inputs for an API that is camelCase itself (API Gateway): only drops None, whole floats."""
+    if isinstance(value, Mapping):
+        return {key: _pascal_free(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_pascal_free(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _method_key(inputs: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "restApiId": inputs["restApi"],
+        "resourceId": inputs["resourceId"],
+        "httpMethod": inputs["httpMethod"],
+    }
+
+
+def _api_id(prefix: str, key: Mapping[str, str], *more: str) -> str:
+    """The provider's ids for methods and their parts: ``agm-<api>-<resource>-<METHOD>[-<status>]``."""
+    return "-".join([prefix, key["restApiId"], key["resourceId"], key["httpMethod"], *more])
+
+
+def _method_response_args(response: Mapping[str, Any]) -> dict[str, Any]:
+    return _without_none(
+        {
+            "statusCode": response["statusCode"],
+            "responseParameters": response.get("responseParameters") or None,
+            "responseModels": response.get("responseModels") or None,
+        }
+    )
+
+
+def _integration_response_args(response: Mapping[str, Any]) -> dict[str, Any]:
+    templates = response.get("responseTemplates")
+    return _without_none(
+        {
+            "statusCode": response["statusCode"],
+            "selectionPattern": response.get("selectionPattern") or None,
+            "responseTemplates": {k: v or "" for k, v in templates.items()} if templates else None,
+            "responseParameters": response.get("responseParameters") or None,
+            "contentHandling": response.get("contentHandling"),
+        }
+    )
+
+
 # --------------------------------------------------------------------------- the mocks
 
 
@@ -196,6 +254,22 @@ class MotoMocks(RecordingMocks):
             "aws:cloudwatch/dashboard:Dashboard": self._dashboard,
             "aws:cloudwatch/metricAlarm:MetricAlarm": self._metric_alarm,
             "aws:sns/topic:Topic": self._topic,
+            "aws:apigateway/restApi:RestApi": self._rest_api,
+            "aws:apigateway/resource:Resource": self._api_resource,
+            "aws:apigateway/authorizer:Authorizer": self._api_authorizer,
+            "aws:apigateway/method:Method": self._api_method,
+            "aws:apigateway/integration:Integration": self._api_integration,
+            "aws:apigateway/methodResponse:MethodResponse": self._api_method_response,
+            "aws:apigateway/integrationResponse:IntegrationResponse": self._api_integration_response,
+            "aws:apigateway/deployment:Deployment": self._api_deployment,
+            "aws:apigateway/stage:Stage": self._api_stage,
+            "aws:apigateway/methodSettings:MethodSettings": self._api_method_settings,
+            "aws:apigateway/account:Account": self._api_account,
+            "aws:cognito/userPool:UserPool": self._user_pool,
+            "aws:cognito/userPoolClient:UserPoolClient": self._user_pool_client,
+            "aws:cognito/userGroup:UserGroup": self._user_group,
+            "aws:cognito/identityPool:IdentityPool": self._identity_pool,
+            "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": self._identity_pool_roles,
         }
 
     def client(self, service: str) -> Any:
@@ -675,6 +749,441 @@ class MotoMocks(RecordingMocks):
         attributes = {"KmsMasterKeyId": inputs["kmsMasterKeyId"]} if inputs.get("kmsMasterKeyId") else {}
         arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         return arn, {**inputs, "name": name, "arn": arn}
+
+    # ----------------------------------------------------------------------- API Gateway (REST v1)
+    # moto has no UpdateIntegration/UpdateMethod/UpdateIntegrationResponse/UpdateResource, re-putting a
+    # method drops its integration and re-putting an integration drops its responses: an update is a
+    # delete + re-put that puts back what hangs below (method responses, integration, its responses).
+
+    def _rest_api(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        if inputs.get("body"):
+            raise RuntimeError(f"rest api {name}: OpenAPI bodies are not emulated; declare resources instead")
+        if prior is None:
+            settings = _without_none(
+                {
+                    "binaryMediaTypes": inputs.get("binaryMediaTypes"),
+                    "endpointConfiguration": _pascal_free(inputs.get("endpointConfiguration")),
+                    "apiKeySource": inputs.get("apiKeySource"),
+                    "disableExecuteApiEndpoint": inputs.get("disableExecuteApiEndpoint"),
+                }
+            )
+            api = apigw.create_rest_api(name=name, description=inputs.get("description") or "", **settings)
+        else:
+            apigw.update_rest_api(
+                restApiId=prior.id,
+                patchOperations=[
+                    {"op": "replace", "path": "/name", "value": name},
+                    {"op": "replace", "path": "/description", "value": inputs.get("description") or ""},
+                ],
+            )
+            api = apigw.get_rest_api(restApiId=prior.id)
+        api_id = api["id"]
+        state = {
+            **inputs,
+            "name": name,
+            "rootResourceId": api["rootResourceId"],
+            "executionArn": f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api_id}",
+            "arn": f"arn:aws:apigateway:{self.region}::/restapis/{api_id}",
+            "createdDate": str(api.get("createdDate", "")),
+        }
+        return api_id, state
+
+    def _api_resource(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        if prior is not None:  # moto cannot move or rename a path: a new resource, what hangs below follows
+            api_id = prior.inputs["restApi"]
+            items = apigw.get_resources(restApiId=api_id, limit=500)["items"]
+            doomed = [prior.id]
+            for item in items:  # parents are listed before their children
+                if item.get("parentId") in doomed:
+                    doomed.append(item["id"])
+            for resource_id in reversed(doomed):
+                with contextlib.suppress(apigw.exceptions.NotFoundException, KeyError):
+                    apigw.delete_resource(restApiId=api_id, resourceId=resource_id)
+        resource = apigw.create_resource(
+            restApiId=inputs["restApi"], parentId=inputs["parentId"], pathPart=inputs["pathPart"]
+        )
+        return resource["id"], {**inputs, "path": resource["path"]}
+
+    def _api_authorizer(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        api_id = inputs["restApi"]
+        settings = _without_none(
+            {
+                "name": inputs.get("name") or name,
+                "type": inputs.get("type") or "TOKEN",
+                "providerARNs": inputs.get("providerArns"),
+                "authorizerUri": inputs.get("authorizerUri"),
+                "authorizerCredentials": inputs.get("authorizerCredentials"),
+                "identitySource": inputs.get("identitySource") or "method.request.header.Authorization",
+                "identityValidationExpression": inputs.get("identityValidationExpression"),
+                "authorizerResultTtlInSeconds": _int(inputs.get("authorizerResultTtlInSeconds")),
+            }
+        )
+        if prior is not None:  # moto cannot patch provider ARNs: a new authorizer, methods follow its id
+            with contextlib.suppress(apigw.exceptions.NotFoundException):
+                apigw.delete_authorizer(restApiId=prior.inputs["restApi"], authorizerId=prior.id)
+        authorizer_id = apigw.create_authorizer(restApiId=api_id, **settings)["id"]
+        arn = f"arn:aws:apigateway:{self.region}::/restapis/{api_id}/authorizers/{authorizer_id}"
+        return authorizer_id, {**inputs, "arn": arn}
+
+    def _api_method(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        key = _method_key(inputs)
+        below = None
+        if prior is not None:
+            if _method_key(prior.inputs) == key:
+                below = apigw.get_method(**key)
+            with contextlib.suppress(apigw.exceptions.NotFoundException, KeyError):
+                apigw.delete_method(**_method_key(prior.inputs))
+        apigw.put_method(
+            **key,
+            **_without_none(
+                {
+                    "authorizationType": inputs.get("authorization") or "NONE",
+                    "authorizerId": inputs.get("authorizerId"),
+                    "authorizationScopes": inputs.get("authorizationScopes"),
+                    "apiKeyRequired": inputs.get("apiKeyRequired"),
+                    "requestParameters": inputs.get("requestParameters"),
+                    "requestModels": inputs.get("requestModels"),
+                    "requestValidatorId": inputs.get("requestValidatorId"),
+                    "operationName": inputs.get("operationName"),
+                }
+            ),
+        )
+        if below is not None:
+            for response in (below.get("methodResponses") or {}).values():
+                apigw.put_method_response(**key, **_method_response_args(response))
+            if below.get("methodIntegration"):
+                self._put_integration(key, below["methodIntegration"])
+        return _api_id("agm", key), dict(inputs)
+
+    def _put_integration(self, key: dict[str, str], integration: Mapping[str, Any]) -> None:
+        """Re-put an integration as `get_integration` describes it, with its integration responses."""
+        apigw = self.client("apigateway")
+        fields = ("type", "uri", "credentials", "requestParameters", "passthroughBehavior", "contentHandling")
+        fields += ("cacheNamespace", "cacheKeyParameters", "connectionType", "connectionId", "tlsConfig")
+        settings = _without_none({field: integration.get(field) for field in fields})
+        if integration.get("httpMethod"):
+            settings["integrationHttpMethod"] = integration["httpMethod"]
+        if integration.get("requestTemplates"):
+            settings["requestTemplates"] = {k: v or "" for k, v in integration["requestTemplates"].items()}
+        if integration.get("timeoutInMillis"):
+            settings["timeoutInMillis"] = int(integration["timeoutInMillis"])
+        apigw.put_integration(**key, **settings)
+        for response in (integration.get("integrationResponses") or {}).values():
+            apigw.put_integration_response(**key, **_integration_response_args(response))
+
+    def _api_integration(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        key = _method_key(inputs)
+        responses: list[dict[str, Any]] = []
+        if prior is not None:
+            if _method_key(prior.inputs) == key:
+                with contextlib.suppress(apigw.exceptions.NotFoundException):
+                    responses = list(
+                        (apigw.get_integration(**key).get("integrationResponses") or {}).values()
+                    )
+            with contextlib.suppress(apigw.exceptions.NotFoundException, KeyError, AttributeError):
+                apigw.delete_integration(**_method_key(prior.inputs))
+        self._put_integration(
+            key,
+            {
+                "type": inputs["type"],
+                "httpMethod": inputs.get("integrationHttpMethod"),
+                "uri": inputs.get("uri") or "",
+                "credentials": inputs.get("credentials"),
+                "requestTemplates": inputs.get("requestTemplates"),
+                "requestParameters": inputs.get("requestParameters"),
+                "passthroughBehavior": inputs.get("passthroughBehavior"),
+                "contentHandling": inputs.get("contentHandling"),
+                "timeoutInMillis": inputs.get("timeoutMilliseconds"),
+                "cacheNamespace": inputs.get("cacheNamespace"),
+                "cacheKeyParameters": inputs.get("cacheKeyParameters"),
+                "connectionType": inputs.get("connectionType"),
+                "connectionId": inputs.get("connectionId"),
+                "integrationResponses": {r["statusCode"]: r for r in responses},
+            },
+        )
+        return _api_id("agi", key), dict(inputs)
+
+    def _api_method_response(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        key = _method_key(inputs)
+        if prior is not None and (_method_key(prior.inputs), prior.inputs["statusCode"]) != (
+            key,
+            inputs["statusCode"],
+        ):
+            with contextlib.suppress(apigw.exceptions.NotFoundException, KeyError):
+                apigw.delete_method_response(
+                    **_method_key(prior.inputs), statusCode=prior.inputs["statusCode"]
+                )
+        apigw.put_method_response(**key, **_method_response_args(inputs))
+        return _api_id("agmr", key, inputs["statusCode"]), dict(inputs)
+
+    def _api_integration_response(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        key = _method_key(inputs)
+        if prior is not None and (_method_key(prior.inputs), prior.inputs["statusCode"]) != (
+            key,
+            inputs["statusCode"],
+        ):
+            with contextlib.suppress(apigw.exceptions.NotFoundException, KeyError, AttributeError):
+                apigw.delete_integration_response(
+                    **_method_key(prior.inputs), statusCode=prior.inputs["statusCode"]
+                )
+        apigw.put_integration_response(**key, **_integration_response_args(inputs))
+        return _api_id("agir", key, inputs["statusCode"]), dict(inputs)
+
+    def _api_deployment(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        # Changed triggers replace a deployment: a new one, the stage then moves to it (the old one stays).
+        api_id = inputs["restApi"]
+        deployment = self.client("apigateway").create_deployment(
+            restApiId=api_id,
+            description=inputs.get("description") or "",
+            **_without_none({"stageName": inputs.get("stageName"), "variables": inputs.get("variables")}),
+        )
+        state = {
+            **inputs,
+            "createdDate": str(deployment.get("createdDate", "")),
+            "executionArn": f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api_id}/",
+            "invokeUrl": f"https://{api_id}.execute-api.{self.region}.amazonaws.com/",
+        }
+        return deployment["id"], state
+
+    def _api_stage(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        api_id, stage = inputs["restApi"], inputs["stageName"]
+        if prior is not None and (prior.inputs["restApi"], prior.inputs["stageName"]) != (api_id, stage):
+            with contextlib.suppress(apigw.exceptions.NotFoundException):
+                apigw.delete_stage(restApiId=prior.inputs["restApi"], stageName=prior.inputs["stageName"])
+            prior = None
+        if prior is None:
+            apigw.create_stage(
+                restApiId=api_id,
+                stageName=stage,
+                deploymentId=inputs["deployment"],
+                description=inputs.get("description") or "",
+                variables=dict(inputs.get("variables") or {}),
+                tracingEnabled=bool(inputs.get("xrayTracingEnabled")),
+            )
+        patches = [
+            {"op": "replace", "path": "/deploymentId", "value": inputs["deployment"]},
+            {"op": "replace", "path": "/description", "value": inputs.get("description") or ""},
+            {
+                "op": "replace",
+                "path": "/tracingEnabled",
+                "value": str(bool(inputs.get("xrayTracingEnabled"))),
+            },
+        ]
+        logs = inputs.get("accessLogSettings") or {}
+        if logs:
+            patches += [
+                {
+                    "op": "replace",
+                    "path": "/accessLogSettings/destinationArn",
+                    "value": logs["destinationArn"],
+                },
+                {"op": "replace", "path": "/accessLogSettings/format", "value": logs["format"]},
+            ]
+        elif prior is not None and prior.inputs.get("accessLogSettings"):
+            patches.append({"op": "remove", "path": "/accessLogSettings"})
+        apigw.update_stage(restApiId=api_id, stageName=stage, patchOperations=patches)
+        state = {
+            **inputs,
+            "invokeUrl": f"https://{api_id}.execute-api.{self.region}.amazonaws.com/{stage}",
+            "executionArn": f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api_id}/{stage}",
+            "arn": f"arn:aws:apigateway:{self.region}::/restapis/{api_id}/stages/{stage}",
+        }
+        return f"ags-{api_id}-{stage}", state
+
+    _METHOD_SETTINGS = {
+        "throttlingBurstLimit": ("throttling/burstLimit", int),
+        "throttlingRateLimit": ("throttling/rateLimit", float),
+        "metricsEnabled": ("metrics/enabled", bool),
+        "loggingLevel": ("logging/loglevel", str),
+        "dataTraceEnabled": ("logging/dataTrace", bool),
+        "cachingEnabled": ("caching/enabled", bool),
+        "cacheTtlInSeconds": ("caching/ttlInSeconds", int),
+        "cacheDataEncrypted": ("caching/dataEncrypted", bool),
+        "requireAuthorizationForCacheControl": ("caching/requireAuthorizationForCacheControl", bool),
+        "unauthorizedCacheControlHeaderStrategy": ("caching/unauthorizedCacheControlHeaderStrategy", str),
+    }
+
+    def _api_method_settings(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        """Recorded on moto's stage (``methodSettings`` of GetStage); the executor does not throttle."""
+        patches = []
+        for key, value in (inputs.get("settings") or {}).items():
+            if key in self._METHOD_SETTINGS and value is not None:
+                path, kind = self._METHOD_SETTINGS[key]
+                text = str(value).lower() if kind is bool else str(kind(value))
+                patches.append({"op": "replace", "path": f"/{inputs['methodPath']}/{path}", "value": text})
+        self.client("apigateway").update_stage(
+            restApiId=inputs["restApi"], stageName=inputs["stageName"], patchOperations=patches
+        )
+        return f"{inputs['restApi']}-{inputs['stageName']}-{inputs['methodPath']}", dict(inputs)
+
+    def _api_account(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        if inputs.get("cloudwatchRoleArn"):
+            patch = {"op": "replace", "path": "/cloudwatchRoleArn", "value": inputs["cloudwatchRoleArn"]}
+            apigw.update_account(patchOperations=[patch])
+        limits = apigw.get_account().get("throttleSettings") or {}
+        state = {
+            **inputs,
+            "throttleSettings": [
+                {"burstLimit": limits.get("burstLimit"), "rateLimit": limits.get("rateLimit")}
+            ],
+        }
+        return "api-gateway-account", state
+
+    # ----------------------------------------------------------------------- Cognito
+
+    _POOL_CREATE_ONLY = ("UsernameAttributes", "AliasAttributes", "Schema", "UsernameConfiguration")
+
+    def _user_pool(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        idp = self.client("cognito-idp")
+        email = dict(inputs.get("emailConfiguration") or {})
+        if "fromEmailAddress" in email:
+            email["from"] = email.pop("fromEmailAddress")
+        settings = _without_none(
+            {
+                "Policies": {"PasswordPolicy": _pascal(inputs["passwordPolicy"])}
+                if inputs.get("passwordPolicy")
+                else None,
+                "AutoVerifiedAttributes": inputs.get("autoVerifiedAttributes"),
+                "UsernameAttributes": inputs.get("usernameAttributes"),
+                "AliasAttributes": inputs.get("aliasAttributes"),
+                "Schema": _pascal(inputs.get("schemas")),
+                "UsernameConfiguration": _pascal(inputs.get("usernameConfiguration")),
+                "VerificationMessageTemplate": _pascal(inputs.get("verificationMessageTemplate")),
+                "MfaConfiguration": inputs.get("mfaConfiguration"),
+                "AccountRecoverySetting": _pascal(inputs.get("accountRecoverySetting")),
+                "AdminCreateUserConfig": _pascal(inputs.get("adminCreateUserConfig")),
+                "EmailConfiguration": _pascal(email) if email else None,
+                "DeletionProtection": inputs.get("deletionProtection"),
+            }
+        )
+        if prior is None:
+            pool_id = idp.create_user_pool(PoolName=name, **settings)["UserPool"]["Id"]
+        else:
+            pool_id = prior.id
+            changeable = {key: value for key, value in settings.items() if key not in self._POOL_CREATE_ONLY}
+            idp.update_user_pool(UserPoolId=pool_id, **changeable)
+        pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+        state = {
+            **inputs,
+            "name": name,
+            "arn": pool["Arn"],
+            "endpoint": f"cognito-idp.{self.region}.amazonaws.com/{pool_id}",
+            "creationDate": str(pool.get("CreationDate", "")),
+            "lastModifiedDate": str(pool.get("LastModifiedDate", "")),
+            "estimatedNumberOfUsers": pool.get("EstimatedNumberOfUsers", 0),
+        }
+        return pool_id, state
+
+    _CLIENT_SETTINGS = {
+        "explicitAuthFlows": "ExplicitAuthFlows",
+        "allowedOauthFlows": "AllowedOAuthFlows",
+        "allowedOauthScopes": "AllowedOAuthScopes",
+        "allowedOauthFlowsUserPoolClient": "AllowedOAuthFlowsUserPoolClient",
+        "callbackUrls": "CallbackURLs",
+        "logoutUrls": "LogoutURLs",
+        "defaultRedirectUri": "DefaultRedirectURI",
+        "supportedIdentityProviders": "SupportedIdentityProviders",
+        "readAttributes": "ReadAttributes",
+        "writeAttributes": "WriteAttributes",
+        "refreshTokenValidity": "RefreshTokenValidity",
+        "accessTokenValidity": "AccessTokenValidity",
+        "idTokenValidity": "IdTokenValidity",
+        "tokenValidityUnits": "TokenValidityUnits",
+        "preventUserExistenceErrors": "PreventUserExistenceErrors",
+        "enableTokenRevocation": "EnableTokenRevocation",
+    }
+
+    def _user_pool_client(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        idp = self.client("cognito-idp")
+        settings = _without_none(
+            {api: _pascal(inputs.get(key)) for key, api in self._CLIENT_SETTINGS.items()}
+        )
+        pool_id = inputs["userPoolId"]
+        if prior is not None and prior.inputs["userPoolId"] != pool_id:
+            prior = None
+        if prior is None:
+            client = idp.create_user_pool_client(
+                UserPoolId=pool_id,
+                ClientName=name,
+                GenerateSecret=bool(inputs.get("generateSecret")),
+                **settings,
+            )["UserPoolClient"]
+        else:
+            client = idp.update_user_pool_client(
+                UserPoolId=pool_id, ClientId=prior.id, ClientName=name, **settings
+            )["UserPoolClient"]
+        return client["ClientId"], {**inputs, "name": name, "clientSecret": client.get("ClientSecret", "")}
+
+    def _user_group(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        idp = self.client("cognito-idp")
+        settings = _without_none(
+            {
+                "UserPoolId": inputs["userPoolId"],
+                "GroupName": name,
+                "Description": inputs.get("description"),
+                "RoleArn": inputs.get("roleArn"),
+                "Precedence": _int(inputs.get("precedence")),
+            }
+        )
+        if prior is None:
+            idp.create_group(**settings)
+        else:
+            idp.update_group(**settings)
+        return f"{inputs['userPoolId']}/{name}", {**inputs, "name": name}
+
+    def _identity_pool(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        identity = self.client("cognito-identity")
+        settings = _without_none(
+            {
+                "IdentityPoolName": inputs.get("identityPoolName") or name,
+                "AllowUnauthenticatedIdentities": bool(inputs.get("allowUnauthenticatedIdentities")),
+                "AllowClassicFlow": inputs.get("allowClassicFlow"),
+                "DeveloperProviderName": inputs.get("developerProviderName"),
+                "CognitoIdentityProviders": _pascal(inputs.get("cognitoIdentityProviders")),
+                "SupportedLoginProviders": inputs.get("supportedLoginProviders"),
+                "OpenIdConnectProviderARNs": inputs.get("openidConnectProviderArns"),
+                "SamlProviderARNs": inputs.get("samlProviderArns"),
+            }
+        )
+        if prior is None:
+            pool_id = identity.create_identity_pool(**settings)["IdentityPoolId"]
+        else:
+            pool_id = prior.id
+            identity.update_identity_pool(IdentityPoolId=pool_id, **settings)
+        arn = f"arn:aws:cognito-identity:{self.region}:{ACCOUNT_ID}:identitypool/{pool_id}"
+        return pool_id, {**inputs, "identityPoolName": settings["IdentityPoolName"], "arn": arn}
+
+    def _identity_pool_roles(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        from localcloud.emulator import cognito
+
+        cognito.install()  # SetIdentityPoolRoles is ours: moto raises NotImplementedError
+        mappings = {}
+        for mapping in inputs.get("roleMappings") or []:
+            rules = [_pascal(rule) for rule in mapping.get("mappingRules") or []]
+            for rule in rules:
+                rule["RoleARN"] = rule.pop("RoleArn")
+            mappings[mapping["identityProvider"]] = _without_none(
+                {
+                    "Type": mapping["type"],
+                    "AmbiguousRoleResolution": mapping.get("ambiguousRoleResolution"),
+                    "RulesConfiguration": {"Rules": rules} if rules else None,
+                }
+            )
+        self.client("cognito-identity").set_identity_pool_roles(
+            IdentityPoolId=inputs["identityPoolId"],
+            Roles=dict(inputs.get("roles") or {}),
+            RoleMappings=mappings,
+        )
+        return inputs["identityPoolId"], dict(inputs)
 
 
 # --------------------------------------------------------------------------- deploy = pulumi up

@@ -15,6 +15,10 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 - ``events``: Step Functions and Lambda rule targets, delivered asynchronously; JSONPath cost.
 - ``dynamodb``: every operation atomic; transaction cost.
 - ``sqs``: retention-check cost; the backend send used by destinations and dead-letter queues.
+- ``apigateway``: the REST APIs executed from moto's stored model (routes, the Cognito authorizer,
+  mapping templates, AWS, Lambda-proxy and MOCK integrations) and served as a WSGI app; ``vtl``
+  renders API Gateway's mapping templates with airspeed-ext.
+- ``cognito``: identity-pool role attachments, token verification, test users.
 - ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's

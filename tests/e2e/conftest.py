@@ -12,11 +12,21 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 WAIT_LIMIT_SECONDS = 30.0
+# Served stacks wait long on people and keep one QR code all day, so no outcome depends on machine speed.
+SERVED_CONFIG = {
+    "customerTimeoutSeconds": 600,
+    "baristaTimeoutSeconds": 600,
+    "qrTimeIntervalMinutes": 1440,
+    "qrTokensPerBucket": 1000,
+}
+QR_INTERVAL_MS = 1440 * 60_000
+MODULE_BUDGET_MS = 10 * 60_000
 CAPPUCCINO = {"drink": "Cappuccino", "modifiers": [], "icon": "barista-icons_cappuccino-alternative"}
 
 
@@ -27,6 +37,36 @@ def local_cloud() -> Iterator[Any]:
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     with LocalCloud.running("local") as cloud:
         yield cloud
+
+
+@dataclass
+class Served:
+    """A stack served on 127.0.0.1 as `serve` serves it: the cloud, the settings `serve` writes, and
+    signed-in clients for the admin, the barista, a customer and another customer."""
+
+    cloud: Any
+    settings: dict[str, Any]
+    clients: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    from localcloud.cloud import LocalCloud
+    from localcloud.serve import create_users, serving, settings_document
+    from tests.e2e.app_client import AppClient, sign_in
+
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    # The QR bucket is a wall-clock interval: start far enough from its end that no test crosses it.
+    left = QR_INTERVAL_MS - time.time_ns() // 1_000_000 % QR_INTERVAL_MS
+    if left < MODULE_BUDGET_MS:
+        time.sleep(left / 1000 + 1)
+    with LocalCloud.running("local", SERVED_CONFIG) as cloud, serving() as front:
+        users = create_users(cloud.outputs["userPoolId"])
+        settings = settings_document(cloud.outputs, front, users)
+        clients = {role: AppClient.signed_in_as(settings, role) for role in users}
+        other = create_users(cloud.outputs["userPoolId"], domain="elsewhere.local")["customer"]
+        clients["other"] = AppClient(settings, sign_in(settings, other.email, other.password))
+        yield Served(cloud, settings, clients)
 
 
 def new_id(prefix: str = "e2e") -> str:

@@ -57,12 +57,12 @@ def test_unchanged_redeploy_touches_nothing():
 def test_unsupported_resource_type_is_listed_not_dropped(aws):
     def tiny_program():
         aws_provider.sqs.Queue("kept")
-        aws_provider.apigateway.RestApi("not-emulated")
+        aws_provider.apigateway.ApiKey("not-emulated")
         pulumi.export("ok", True)
 
     state = materialize.StackState()
     _, summary = materialize.deploy("local", state, program_fn=tiny_program)
 
-    assert summary.unsupported == [("aws:apigateway/restApi:RestApi", "not-emulated")]
+    assert summary.unsupported == [("aws:apigateway/apiKey:ApiKey", "not-emulated")]
     assert summary.action_of("kept") == "created"
     assert len(client("sqs").list_queues()["QueueUrls"]) == 1

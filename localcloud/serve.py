@@ -1,0 +1,151 @@
+"""`python -m localcloud serve`: the stack deployed into the emulator and served on 127.0.0.1.
+
+Two HTTP servers run beside the emulator, both on werkzeug's threaded server:
+- the REST APIs, each at ``http://127.0.0.1:<port>/<apiId>/<stage>/`` (`localcloud.emulator.apigateway`
+  executes them: authorizer, mapping templates, integrations);
+- an AWS endpoint for boto3 or the AWS CLI (``--endpoint-url``): moto's server mode, sharing the same
+  in-process state, so a client signs in with Cognito there and calls the APIs with the access token.
+
+Three users are created in the stack's user pool (the admin and the barista in the `admin` group), and
+everything a client needs is written, once it is all ready, to the outputs file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import secrets
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from localcloud.stack_options import config_overrides, stack_argument
+
+HOST = "127.0.0.1"
+USERS = {"admin": ("admin",), "barista": ("admin",), "customer": ()}
+EXECUTE_API = re.compile(r"^https://(?P<api>[^.]+)\.execute-api\.[^/]+/(?P<stage>[^/]+)/?$")
+
+
+@dataclass(frozen=True)
+class User:
+    email: str
+    password: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"email": self.email, "password": self.password}
+
+
+class FrontDoor:
+    """The two servers of one served stack; `local_url` maps an API's AWS URL to its local one."""
+
+    def __init__(self, api_server: BaseWSGIServer, aws_server: Any):
+        self._api_server = api_server
+        self._aws_server = aws_server
+        self.api_base = f"http://{HOST}:{api_server.server_port}/"
+        self.aws_endpoint = "http://{}:{}".format(*aws_server.get_host_and_port())
+
+    def local_url(self, url: str) -> str:
+        match = EXECUTE_API.match(url)
+        if match is None:
+            raise ValueError(f"{url!r} is not an API Gateway stage URL")
+        return f"{self.api_base}{match['api']}/{match['stage']}/"
+
+    def outputs(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The stack's outputs with every API endpoint replaced by its local URL."""
+        return {
+            key: self.local_url(value) if isinstance(value, str) and EXECUTE_API.match(value) else value
+            for key, value in outputs.items()
+        }
+
+
+@contextmanager
+def serving(api_port: int = 0, aws_port: int = 0) -> Iterator[FrontDoor]:
+    """Serve the emulator's REST APIs and an AWS endpoint on 127.0.0.1 (port 0: any free port)."""
+    from moto.server import ThreadedMotoServer
+
+    from localcloud.emulator.apigateway import rest_api_app
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    aws_server = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
+    aws_server.start()
+    api_server = make_server(HOST, api_port, rest_api_app(), threaded=True)
+    api_thread = threading.Thread(target=api_server.serve_forever, name="localcloud-rest-apis", daemon=True)
+    api_thread.start()
+    try:
+        yield FrontDoor(api_server, aws_server)
+    finally:
+        api_server.shutdown()
+        api_server.server_close()
+        api_thread.join()
+        aws_server.stop()
+
+
+def create_users(user_pool_id: str, domain: str = "serverlesspresso.local") -> dict[str, User]:
+    """The admin, the barista (both staff: the `admin` group) and a customer, each with a fresh password."""
+    from localcloud.emulator.cognito import create_user
+
+    users = {}
+    for role, groups in USERS.items():
+        user = User(f"{role}@{domain}", secrets.token_urlsafe(12))
+        create_user(user_pool_id, user.email, user.password, groups)
+        users[role] = user
+    return users
+
+
+def settings_document(outputs: Mapping[str, Any], front: FrontDoor, users: Mapping[str, User]) -> dict:
+    """What the outputs file holds: scripts may rely on these three keys."""
+    return {
+        "outputs": front.outputs(outputs),
+        "awsEndpoint": front.aws_endpoint,
+        "users": {role: user.as_json() for role, user in users.items()},
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    stack_argument(parser)
+    parser.add_argument("--port", type=int, default=4510, help="port of the REST APIs (0: any free port)")
+    parser.add_argument(
+        "--aws-port", type=int, default=None, help="port of the AWS endpoint (default: --port + 1; 0: any)"
+    )
+    parser.add_argument("--outputs-file", type=Path, help="write outputs, endpoint and users here when ready")
+
+
+def command(args: argparse.Namespace, console: Any) -> int:
+    from localcloud.cloud import LocalCloud
+
+    for name, port in (("--port", args.port), ("--aws-port", args.aws_port)):
+        if port is not None and not 0 <= port <= 65535:
+            raise SystemExit(f"{name} must be a port from 0 to 65535, got {port}")
+    aws_port = args.aws_port if args.aws_port is not None else (args.port + 1 if args.port else 0)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with (
+        LocalCloud.running(args.stack, config_overrides(args.config)) as cloud,
+        serving(args.port, aws_port) as front,
+    ):
+        users = create_users(cloud.outputs["userPoolId"])
+        document = settings_document(cloud.outputs, front, users)
+        for key, url in document["outputs"].items():
+            if isinstance(url, str) and url.startswith(front.api_base):
+                console.print(f"{key}: {url}")
+        console.print(f"AWS endpoint (boto3 / aws --endpoint-url): {front.aws_endpoint}")
+        for role, user in users.items():
+            console.print(f"user {role}: {user.email} / {user.password}")
+        if args.outputs_file:
+            temporary = args.outputs_file.with_name(args.outputs_file.name + ".tmp")
+            temporary.write_text(json.dumps(document, indent=2))
+            temporary.replace(args.outputs_file)  # appears whole, never half-written
+            console.print(f"outputs written to {args.outputs_file}")
+        console.print(f"Serving stack {args.stack!r}; Ctrl-C or SIGTERM stops it.")
+        stop.wait()
+        console.print("Stopping.")
+    return 0

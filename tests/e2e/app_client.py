@@ -1,0 +1,74 @@
+"""A client that uses the served stack the way the display, barista and customer apps do: it reads the
+settings `serve` wrote, signs in against the AWS endpoint (Cognito `InitiateAuth`, unsigned, as the
+browser SDK does) and calls the REST APIs over HTTP with the access token in `Authorization`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+SERVICES = {
+    "config": "APIGWEndpointConfigService",
+    "orders": "orderManagerEndpoint",
+    "validator": "APIGWEndpointValidatorService",
+}
+TIMEOUT_SECONDS = 30
+
+
+def sign_in(settings: dict[str, Any], email: str, password: str) -> dict[str, str]:
+    """Cognito's answer to a password sign-in: AccessToken, IdToken, RefreshToken."""
+    answer = requests.post(
+        settings["awsEndpoint"] + "/",
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        },
+        data=json.dumps(
+            {
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": settings["outputs"]["userPoolWebClientId"],
+                "AuthParameters": {"USERNAME": email, "PASSWORD": password},
+            }
+        ),
+        timeout=TIMEOUT_SECONDS,
+    )
+    answer.raise_for_status()
+    return answer.json()["AuthenticationResult"]
+
+
+@dataclass
+class AppClient:
+    settings: dict[str, Any]
+    tokens: dict[str, str] | None = None
+
+    @classmethod
+    def signed_in_as(cls, settings: dict[str, Any], role: str) -> AppClient:
+        user = settings["users"][role]
+        return cls(settings, sign_in(settings, user["email"], user["password"]))
+
+    @property
+    def user_id(self) -> str:
+        """The caller's `sub`, read from the access token's claims."""
+        import base64
+
+        payload = (self.tokens or {})["AccessToken"].split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+
+    def url(self, service: str, path: str) -> str:
+        return self.settings["outputs"][SERVICES[service]] + path.lstrip("/")
+
+    def call(
+        self, method: str, service: str, path: str, *, token: str | None = "access", **kwargs: Any
+    ) -> requests.Response:
+        """`token`: "access" (what the apps send), "id", None (no header) or a literal header value."""
+        headers = dict(kwargs.pop("headers", {}))
+        if token in ("access", "id"):
+            headers["Authorization"] = (self.tokens or {})["AccessToken" if token == "access" else "IdToken"]
+        elif token is not None:
+            headers["Authorization"] = token
+        return requests.request(
+            method, self.url(service, path), headers=headers, timeout=TIMEOUT_SECONDS, **kwargs
+        )

@@ -1,0 +1,182 @@
+"""`python -m localcloud serve` as a person runs it: a client that reads only the outputs file signs in as
+the customer and the admin and walks the QR journey to a COMPLETED order; SIGTERM stops it cleanly. And
+a page on another localhost origin, in headless Chromium, signs in and calls the API with `fetch`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.e2e.app_client import AppClient
+from tests.e2e.conftest import CAPPUCCINO, SERVED_CONFIG, eventually
+
+REPO = Path(__file__).resolve().parents[2]
+START_LIMIT_SECONDS = 180
+BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def outputs_file() -> Iterator[Path]:
+    """`serve` started as a separate process; yields the outputs file once it exists."""
+    folder = Path(tempfile.mkdtemp(prefix="serve-"))
+    path = folder / "outputs.json"
+    config = [f"--config={key}={value}" for key, value in SERVED_CONFIG.items()]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "serve",
+            "--stack=local",
+            "--port=0",
+            f"--outputs-file={path}",
+            *config,
+        ],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=(folder / "serve.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        eventually(
+            lambda: path.exists() or process.poll() is not None,
+            "serve to write its outputs",
+            START_LIMIT_SECONDS,
+        )
+        assert process.poll() is None, (folder / "serve.log").read_text()
+        yield path
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=120)
+        log = (folder / "serve.log").read_text()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert code == 0, log
+    assert "Stopping." in log
+
+
+def test_a_client_with_only_the_outputs_file_walks_the_qr_journey_to_a_completed_order(outputs_file):
+    settings = json.loads(outputs_file.read_text())
+    assert settings["awsEndpoint"].startswith("http://127.0.0.1:")
+    for key in ("orderManagerEndpoint", "APIGWEndpointValidatorService", "APIGWEndpointConfigService"):
+        assert settings["outputs"][key].startswith("http://127.0.0.1:") and settings["outputs"][key].endswith(
+            "/"
+        )
+    assert set(settings["users"]) == {"admin", "barista", "customer"}
+    admin = AppClient.signed_in_as(settings, "admin")
+    customer = AppClient.signed_in_as(settings, "customer")
+
+    code = admin.call("GET", "validator", "/qr-code").json()["bucket"]["last_code"]
+    order_id = customer.call("POST", "validator", "/qr-code", params={"token": code}).json()["orderId"]
+
+    # The order exists once the Validator.NewOrder event has started its workflow (asynchronously).
+    eventually(lambda: customer.call("GET", "orders", f"/orders/{order_id}").status_code == 200, "the order")
+    placed = customer.call("PUT", "orders", f"/orders/{order_id}", json=CAPPUCCINO)
+    assert placed.status_code == 200, placed.text
+
+    def numbered() -> bool:
+        queue = admin.call("GET", "orders", "/orders", params={"state": "CREATED"}).json()
+        return any(item["SK"]["S"] == order_id and "orderNumber" in item for item in queue)
+
+    eventually(numbered, "the order numbered in the barista's queue")
+    assert admin.call("PUT", "orders", f"/orders/{order_id}", params={"action": "make"}).status_code == 200
+    assert (
+        admin.call("PUT", "orders", f"/orders/{order_id}", params={"action": "complete"}).status_code == 200
+    )
+    done = admin.call("GET", "orders", "/orders", params={"state": "COMPLETED"}).json()
+    assert order_id in [item["SK"]["S"] for item in done]
+    assert customer.call("GET", "orders", f"/orders/{order_id}").json()["orderState"] == "COMPLETED"
+
+
+# --------------------------------------------------------------------------- a browser on another origin
+
+PAGE = """<!doctype html><meta charset="utf-8"><title>app</title><script>
+async function run() {
+  const s = SETTINGS;
+  const signIn = await fetch(s.awsEndpoint + "/", {method: "POST", headers: {
+      "Content-Type": "application/x-amz-json-1.1",
+      "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"},
+    body: JSON.stringify({AuthFlow: "USER_PASSWORD_AUTH", ClientId: s.outputs.userPoolWebClientId,
+      AuthParameters: {USERNAME: s.users.customer.email, PASSWORD: s.users.customer.password}})});
+  const token = (await signIn.json()).AuthenticationResult.AccessToken;
+  const mine = await fetch(s.outputs.orderManagerEndpoint + "myOrders", {headers: {Authorization: token}});
+  const config = await fetch(s.outputs.APIGWEndpointConfigService + "admin-config",
+                             {headers: {Authorization: token}});
+  return {origin: location.origin, myOrders: mine.status, myOrdersBody: await mine.json(),
+          adminConfig: config.status, keys: (await config.json()).map(item => item.PK.S)};
+}
+run().then(r => fetch("/result", {method: "POST", body: JSON.stringify(r)}),
+           e => fetch("/result", {method: "POST", body: JSON.stringify({error: String(e)})}));
+</script>"""
+
+
+def _browser() -> str | None:
+    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
+
+
+def test_a_page_on_another_origin_signs_in_and_calls_the_api_from_headless_chromium(outputs_file):
+    browser = _browser()
+    if browser is None:
+        message = "no headless Chromium: apt-get install chromium-headless-shell (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    settings = json.loads(outputs_file.read_text())
+    results: list[dict[str, Any]] = []
+    arrived = threading.Event()
+
+    @Request.application
+    def page(request: Request) -> Response:
+        if request.path == "/result":
+            results.append(json.loads(request.get_data()))
+            arrived.set()
+            return Response("ok")
+        return Response(PAGE.replace("SETTINGS", json.dumps(settings)), content_type="text/html")
+
+    server = make_server("127.0.0.1", 0, page, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    chromium = subprocess.Popen(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            f"http://localhost:{server.server_port}/",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert arrived.wait(120), "the page never reported back"
+    finally:
+        chromium.kill()
+        chromium.wait()
+        server.shutdown()
+        shutil.rmtree(profile, ignore_errors=True)
+    [result] = results
+    assert "error" not in result, result
+    assert result["origin"] == f"http://localhost:{server.server_port}"
+    assert (result["myOrders"], result["adminConfig"]) == (200, 200)
+    assert isinstance(result["myOrdersBody"], list)
+    assert {"config", "menu"} <= set(result["keys"])
