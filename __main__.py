@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 import config
+from components.app_notifications import AppNotifications, display_app_uri
 from components.config_service import ConfigService
 from components.data_stores import DataStores
 from components.event_backbone import EventBackbone
@@ -138,14 +139,40 @@ validator_service = ValidatorService(
     opts=in_stack,
 )
 
+# What the apps hear: config changes as events, and each audience's events on its IoT topic.
+notifications = AppNotifications(
+    "app-notifications",
+    bus_name=events.bus_name,
+    bus_arn=events.bus_arn,
+    event_source=cfg.shop.event_source,
+    config_table_stream_arn=data.config_table.stream_arn,
+    identity=identity,
+    function_settings=function_settings,
+    delivery=delivery,
+    stream_retry_attempts=cfg.delivery.async_retry_attempts,
+    functions_dir=ROOT / "functions",
+    opts=in_stack,
+)
+app_settings = {
+    "region": cfg.region,
+    "userPoolId": identity.user_pool_id,
+    "userPoolWebClientId": identity.client_id,
+    "poolId": identity.identity_pool_id,
+    "host": notifications.iot_endpoint,
+    "orderManagerEndpoint": order_manager_service.endpoint,
+    "APIGWEndpointValidatorService": validator_service.endpoint,
+    "APIGWEndpointConfigService": config_service.endpoint,
+}
+
 # The apps' settings (SYSTEM §8), then what operators and the local cloud read.
-pulumi.export("region", cfg.region)
-pulumi.export("userPoolId", identity.user_pool_id)
-pulumi.export("userPoolWebClientId", identity.client_id)
-pulumi.export("poolId", identity.identity_pool_id)
-pulumi.export("orderManagerEndpoint", order_manager_service.endpoint)
-pulumi.export("APIGWEndpointValidatorService", validator_service.endpoint)
-pulumi.export("APIGWEndpointConfigService", config_service.endpoint)
+for key, value in app_settings.items():
+    pulumi.export(key, value)
+pulumi.export(
+    "DisplayAppURI",
+    pulumi.Output.all(**app_settings).apply(
+        lambda settings: display_app_uri(cfg.front_door.display_app_base_url, settings)
+    ),
+)
 pulumi.export("validatorTableName", validator_service.table.name)
 pulumi.export("eventBusName", events.bus_name)
 pulumi.export("eventBusArn", events.bus_arn)

@@ -86,6 +86,11 @@ def _cors_origin(value: str) -> str | None:
     return None if ok else "'*' or one origin such as https://coffee.example.com (scheme, host, port)"
 
 
+def _base_url(value: str) -> str | None:
+    ok = re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^?#\s]*)?", value) is not None
+    return None if ok else "an http(s) URL without query or fragment, e.g. https://display.example.com/"
+
+
 def _sinks(value: list) -> str | None:
     ok = value and len(set(value)) == len(value) and all(v in METRICS_SINKS for v in value)
     return None if ok else "a non-empty list without repeats of: " + ", ".join(METRICS_SINKS)
@@ -271,6 +276,13 @@ SETTINGS: tuple[Setting, ...] = (
         "tests; the apps use SRP.",
         False,
     ),
+    Setting(
+        "displayAppBaseUrl",
+        "string",
+        "Where the display app is hosted; the `DisplayAppURI` output hands it the stack's settings.",
+        "https://workshop-display.serverlesscoffee.com/",
+        _base_url,
+    ),
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -344,6 +356,7 @@ class FrontDoor:
     throttle_burst_limit: int
     cors_allow_origin: str
     password_sign_in: bool
+    display_app_base_url: str
 
 
 @dataclass(frozen=True)
@@ -477,6 +490,7 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             throttle_burst_limit=parsed["apiThrottleBurstLimit"],
             cors_allow_origin=parsed["corsAllowOrigin"],
             password_sign_in=parsed["passwordSignIn"],
+            display_app_base_url=parsed["displayAppBaseUrl"],
         ),
         tags={"owner": parsed["owner"], "cost-center": parsed["costCenter"]},
     )

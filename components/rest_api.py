@@ -391,8 +391,8 @@ class ApiGatewayAccount(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role", assume_role_policy=iam.assume_role_policy("apigateway.amazonaws.com"), opts=child
         )
-        identity = aws.get_caller_identity_output()
-        region = aws.get_region_output()
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
         groups = pulumi.Output.all(region.region, identity.account_id).apply(
             lambda values: (
                 f"arn:aws:logs:{values[0]}:{values[1]}:log-group:/aws/apigateway/{pulumi.get_project()}-*"

@@ -6,10 +6,10 @@
         cloud.table("shop-data-orders").get_item(Key={"PK": "orders", "SK": "1"})
 
 `running` enters `emulator.emulator()` for the stack's region, deploys (`localcloud.materialize`),
-starts the SQS pollers (`localcloud.emulator.sqs_pollers`), sends every function's output to its log
-group with EMF extracted into CloudWatch metrics (`localcloud.emulator.logs`) and counts billable work
-(`localcloud.usage`). On exit the pollers stop first, then the emulator settles, stops every execution
-and joins its threads.
+starts the SQS and DynamoDB-stream pollers (`localcloud.emulator.sqs_pollers`, `.dynamodb_streams`),
+sends every function's output to its log group with EMF extracted into CloudWatch metrics
+(`localcloud.emulator.logs`) and counts billable work (`localcloud.usage`). On exit the pollers stop
+first, then the emulator settles, stops every execution and joins its threads.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import Any
 import boto3
 
 from localcloud import emulator, materialize, program, usage
+from localcloud.emulator import iot
+from localcloud.emulator.dynamodb_streams import StreamPollers
 from localcloud.emulator.logs import FunctionLogs
 from localcloud.emulator.sqs_pollers import Pollers
 
@@ -52,6 +54,7 @@ class LocalCloud:
         self.outputs: dict[str, Any] = {}
         self.summary: materialize.DeploySummary | None = None
         self.pollers = Pollers(self.region, self.account)
+        self.stream_pollers = StreamPollers(self.region, self.account)
         self.recorder = usage.ApiRecorder()
         self.function_logs = FunctionLogs(self.region, self.account, self._log_group_of)
         self._session = boto3.session.Session(region_name=self.region)
@@ -79,6 +82,7 @@ class LocalCloud:
     def close(self) -> None:
         """Stop the pollers and the counting (the emulator's own exit stops executions)."""
         self.pollers.stop()
+        self.stream_pollers.stop()
         if self.function_logs in self._runtime.listeners:
             self._runtime.listeners.remove(self.function_logs)
         usage.activate(None)
@@ -90,6 +94,7 @@ class LocalCloud:
         with self.recorder.paused():
             run, summary = materialize.deploy(self.stack, self.state, config=self.config)
             self.pollers.refresh()
+            self.stream_pollers.refresh()
         self.outputs = dict(run.outputs)
         self.summary = summary
         return summary
@@ -101,7 +106,7 @@ class LocalCloud:
         quiet = 0
         while quiet < 2:
             emulator.settle(max(0.1, deadline - time.monotonic()))
-            if self.pollers.idle():
+            if self.pollers.idle() and self.stream_pollers.idle():
                 quiet += 1
             else:
                 quiet = 0
@@ -171,6 +176,10 @@ class LocalCloud:
         if answer.get("FunctionError"):
             raise InvocationFailed(logical_function_name, result)
         return result
+
+    def published(self, topic: str | None = None) -> list[iot.Message]:
+        """What the apps were sent on IoT (one topic, or all), oldest first."""
+        return iot.published(topic)
 
     def table(self, logical_name: str) -> Any:
         """The boto3 Table resource of a table by its logical name (e.g. ``shop-data-orders``)."""

@@ -153,6 +153,23 @@ def _name_of(reference: str) -> str:
     return reference.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if reference.startswith("arn:") else reference
 
 
+def _filter_criteria(criteria: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The provider's ``filterCriteria.filters[].pattern`` as Lambda's ``FilterCriteria``."""
+    if not criteria:
+        return None
+    return {"Filters": [{"Pattern": item["pattern"]} for item in criteria.get("filters") or []]}
+
+
+def _destination_config(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    destination = ((config or {}).get("onFailure") or {}).get("destinationArn")
+    return {"OnFailure": {"Destination": destination}} if destination else None
+
+
+def _scaling_config(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    maximum = (config or {}).get("maximumConcurrency")
+    return {"MaximumConcurrency": int(maximum)} if maximum else None
+
+
 def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
@@ -669,9 +686,16 @@ class MotoMocks(RecordingMocks):
                 "MaximumBatchingWindowInSeconds": _int(inputs.get("maximumBatchingWindowInSeconds")),
                 "FunctionResponseTypes": list(inputs.get("functionResponseTypes") or []),
                 "Enabled": inputs.get("enabled", True),
+                "MaximumRetryAttempts": _int(inputs.get("maximumRetryAttempts")),
+                "BisectBatchOnFunctionError": inputs.get("bisectBatchOnFunctionError"),
+                "FilterCriteria": _filter_criteria(inputs.get("filterCriteria")),
+                "DestinationConfig": _destination_config(inputs.get("destinationConfig")),
+                "ScalingConfig": _scaling_config(inputs.get("scalingConfig")),
             }
         )
         if prior is None:
+            if inputs.get("startingPosition"):
+                settings["StartingPosition"] = inputs["startingPosition"]
             mapping = lam.create_event_source_mapping(EventSourceArn=inputs["eventSourceArn"], **settings)
         else:
             mapping = lam.update_event_source_mapping(UUID=prior.id, **settings)

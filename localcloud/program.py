@@ -202,6 +202,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test", "userId": "test"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
+        if args.token == "aws:iot/getEndpoint:getEndpoint":
+            # Stable per stack, as an account's endpoint is (moto would answer a new host every call).
+            prefix = hashlib.sha256(f"{pulumi.get_stack()}:iot".encode()).hexdigest()[:14]
+            address = f"{prefix}-ats.iot.{self.region}.amazonaws.com"
+            return {"endpointAddress": address, "endpointType": "iot:Data-ATS", "id": self.region}
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
         raise NotImplementedError(f"the mocks do not answer {args.token}")

@@ -6,8 +6,11 @@ Two HTTP servers run beside the emulator, both on werkzeug's threaded server:
 - an AWS endpoint for boto3 or the AWS CLI (``--endpoint-url``): moto's server mode, sharing the same
   in-process state, so a client signs in with Cognito there and calls the APIs with the access token.
 
-Three users are created in the stack's user pool (the admin and the barista in the `admin` group), and
-everything a client needs is written, once it is all ready, to the outputs file.
+Beside the APIs, ``<iotFeed><topic>`` (``iotFeed`` = ``http://127.0.0.1:<port>/iot/``) streams what the
+apps would receive on an IoT topic as server-sent events: one ``data:`` line per message, the published
+``{type, detail}`` JSON (``?replay=1`` first sends what the topic already had). Three users are created in
+the stack's user pool (the admin and the barista in the `admin` group), and everything a client needs is
+written, once it is all ready, to the outputs file.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import queue
 import re
 import secrets
 import signal
@@ -25,11 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
 
 from localcloud.stack_options import config_overrides, stack_argument
 
 HOST = "127.0.0.1"
+IOT_FEED_PATH = "/iot"
+KEEPALIVE_SECONDS = 15
 USERS = {"admin": ("admin",), "barista": ("admin",), "customer": ()}
 EXECUTE_API = re.compile(r"^https://(?P<api>[^.]+)\.execute-api\.[^/]+/(?P<stage>[^/]+)/?$")
 
@@ -50,6 +58,7 @@ class FrontDoor:
         self._api_server = api_server
         self._aws_server = aws_server
         self.api_base = f"http://{HOST}:{api_server.server_port}/"
+        self.iot_feed = f"{self.api_base}{IOT_FEED_PATH.strip('/')}/"
         self.aws_endpoint = "http://{}:{}".format(*aws_server.get_host_and_port())
 
     def local_url(self, url: str) -> str:
@@ -66,6 +75,56 @@ class FrontDoor:
         }
 
 
+def _event(message: Any) -> bytes:
+    return f"data: {json.dumps(message.payload, separators=(',', ':'))}\n\n".encode()
+
+
+def iot_feed_app(stopped: threading.Event) -> Any:
+    """WSGI app: ``/<topic>`` streams the topic's messages as server-sent events until the client or the
+    server goes away."""
+    from localcloud.emulator import iot
+
+    @Request.application
+    def feed(request: Request) -> Response:
+        topic = request.path.strip("/")
+        if not topic:
+            topics = sorted({message.topic for message in iot.published()})
+            return Response(json.dumps(topics), content_type="application/json")
+        arrived: queue.Queue[Any] = queue.Queue()
+        unsubscribe = iot.subscribe(lambda message: message.topic == topic and arrived.put(message))
+        backlog = iot.published(topic) if request.args.get("replay") else []
+        seen = backlog[-1].sequence if backlog else -1
+
+        def stream() -> Iterator[bytes]:
+            try:
+                yield b": serverlesspresso " + topic.encode() + b"\n\n"
+                yield from (_event(message) for message in backlog)
+                idle = 0.0
+                while not stopped.is_set():
+                    try:
+                        message = arrived.get(timeout=0.5)
+                    except queue.Empty:
+                        idle += 0.5
+                        if idle >= KEEPALIVE_SECONDS:
+                            idle = 0.0
+                            yield b": keepalive\n\n"
+                        continue
+                    idle = 0.0
+                    if message.sequence > seen:
+                        yield _event(message)
+            finally:
+                unsubscribe()
+
+        return Response(
+            stream(),
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+            direct_passthrough=True,
+        )
+
+    return feed
+
+
 @contextmanager
 def serving(api_port: int = 0, aws_port: int = 0) -> Iterator[FrontDoor]:
     """Serve the emulator's REST APIs and an AWS endpoint on 127.0.0.1 (port 0: any free port)."""
@@ -76,12 +135,15 @@ def serving(api_port: int = 0, aws_port: int = 0) -> Iterator[FrontDoor]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     aws_server = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
     aws_server.start()
-    api_server = make_server(HOST, api_port, rest_api_app(), threaded=True)
+    stopped = threading.Event()
+    app = DispatcherMiddleware(rest_api_app(), {IOT_FEED_PATH: iot_feed_app(stopped)})
+    api_server = make_server(HOST, api_port, app, threaded=True)
     api_thread = threading.Thread(target=api_server.serve_forever, name="localcloud-rest-apis", daemon=True)
     api_thread.start()
     try:
         yield FrontDoor(api_server, aws_server)
     finally:
+        stopped.set()
         api_server.shutdown()
         api_server.server_close()
         api_thread.join()
@@ -105,6 +167,7 @@ def settings_document(outputs: Mapping[str, Any], front: FrontDoor, users: Mappi
     return {
         "outputs": front.outputs(outputs),
         "awsEndpoint": front.aws_endpoint,
+        "iotFeed": front.iot_feed,
         "users": {role: user.as_json() for role, user in users.items()},
     }
 
@@ -138,6 +201,7 @@ def command(args: argparse.Namespace, console: Any) -> int:
             if isinstance(url, str) and url.startswith(front.api_base):
                 console.print(f"{key}: {url}")
         console.print(f"AWS endpoint (boto3 / aws --endpoint-url): {front.aws_endpoint}")
+        console.print(f"IoT topics as server-sent events: curl -N {front.iot_feed}serverlesspresso-admin")
         for role, user in users.items():
             console.print(f"user {role}: {user.email} / {user.password}")
         if args.outputs_file:

@@ -19,6 +19,9 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
   mapping templates, AWS, Lambda-proxy and MOCK integrations) and served as a WSGI app; ``vtl``
   renders API Gateway's mapping templates with airspeed-ext.
 - ``cognito``: identity-pool role attachments, token verification, test users.
+- ``dynamodb_streams``: stream event source mappings polled as Lambda polls them (filters, batches,
+  retries, on-failure destinations).
+- ``iot``: the account's ATS endpoint answered; every publish recorded per topic and handed to listeners.
 - ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's
@@ -40,7 +43,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from localcloud.emulator import apigateway, awslambda, cognito, core, dynamodb, events, sqs, stepfunctions
+from localcloud.emulator import (
+    apigateway,
+    awslambda,
+    cognito,
+    core,
+    dynamodb,
+    dynamodb_streams,
+    events,
+    iot,
+    sqs,
+    stepfunctions,
+)
 from localcloud.emulator.awslambda import DEFAULT_ASYNC_RETRIES, function_config
 from localcloud.emulator.core import runtime
 
@@ -48,7 +62,7 @@ __all__ = ["DEFAULT_ASYNC_RETRIES", "EMULATOR_CONFIG", "SERVICES", "emulator", "
 __all__ += ["runtime", "settle"]
 
 # Each module's install() runs in this order; one with a shutdown() has it called when emulator() exits.
-SERVICES = (stepfunctions, awslambda, events, dynamodb, sqs, apigateway, cognito)
+SERVICES = (stepfunctions, awslambda, events, dynamodb, sqs, apigateway, cognito, dynamodb_streams, iot)
 
 EMULATOR_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},

@@ -28,7 +28,8 @@ def test_bus_and_rules_exist_with_the_programs_patterns(cloud):
     bus = cloud.outputs["eventBusName"]
     assert events.describe_event_bus(Name=bus)["Arn"] == cloud.outputs["eventBusArn"]
     patterns = [json.loads(rule["EventPattern"]) for rule in events.list_rules(EventBusName=bus)["Rules"]]
-    detail_types = {dt for pattern in patterns for dt in pattern.get("detail-type", [])}
+    named = [dt for pattern in patterns for dt in pattern.get("detail-type", [])]
+    detail_types = {dt for dt in named if isinstance(dt, str)}  # publishers' rules match by prefix
     assert {
         "Validator.NewOrder",
         "OrderProcessor.WorkflowStarted",
