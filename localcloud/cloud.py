@@ -24,7 +24,7 @@ from typing import Any
 import boto3
 
 from localcloud import emulator, materialize, program, usage
-from localcloud.emulator import iot
+from localcloud.emulator import apigateway, iot
 from localcloud.emulator.dynamodb_streams import StreamPollers
 from localcloud.emulator.logs import FunctionLogs
 from localcloud.emulator.sqs_pollers import Pollers
@@ -207,6 +207,8 @@ class LocalCloud:
             "documents": self.function_logs.emf_documents,
             "metric_values": self.function_logs.emf_values,
         }
+        counted["apigateway"] = {"requests": apigateway.requests_served()}
+        counted["iot"] = iot.usage()
         counted["pollers"] = {
             poller.queue_name: {
                 "batches": poller.batches,

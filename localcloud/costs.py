@@ -40,6 +40,8 @@ class Usage:
     dynamodb_read_units: float = 0
     logs_ingested_gb: float = 0
     cloudwatch_put_metric_data: float = 0
+    apigateway_requests: float = 0
+    iot_messages: float = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})

@@ -6,18 +6,24 @@ drinks, and what the baristas do (make then complete; cancel; unmake first; forg
 wave brings more customers at once than the shop's capacity; an optional closed wave arrives while the
 shop is closed. Every customer's expected end follows from the plan.
 
-``run_day`` drives the plan through the real deployed program (``LocalCloud``): ``Validator.NewOrder``
-events for arrivals, the OrderManager for customers and baristas, real timeouts for the rest. Capacity
+``run_day`` serves the deployed program's front door (``localcloud.serve``) and drives the plan through it
+the way the apps do: the display (an admin) shows the QR code and opens and closes the shop with
+``PUT /store``, customers scan it and order from their phones (signed-in customer accounts) with
+``PUT /orders/{id}``, baristas make, unmake, complete and cancel with their own accounts; real timeouts
+do the rest. Capacity
 is deterministic because the driver only ever sends more arrivals than there is room for in a peak, when
 the shop is otherwise empty (the first ``capacity`` are let in and parked before the others arrive).
 It then observes the outcome of every order (order table, OrderProcessor executions and their history,
-metrics table, CloudWatch, dead-letter queues), checks the invariants and prices the day's usage.
+metrics table, CloudWatch, dead-letter queues), counts what the apps were sent on each IoT topic, checks
+the invariants and prices the day's usage (API Gateway requests and IoT messages included).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -29,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localcloud import costs
+from localcloud.apps import AppClient, sign_in
 
 COMPLETED = "completed"
 CANCELLED = "cancelled"
@@ -300,6 +307,7 @@ class DayResult:
     usage: costs.Usage = field(default_factory=costs.Usage)
     order_manager_runs: costs.WorkflowRuns = field(default_factory=lambda: costs.WorkflowRuns(0, 0.0, 0))
     counters: dict[str, Any] = field(default_factory=dict)
+    messages: Counter[str] = field(default_factory=Counter)  # what the apps were sent, per topic
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -331,6 +339,8 @@ def usage_of(counters: Mapping[str, Any]) -> costs.Usage:
         dynamodb_read_units=counters.get("dynamodb", {}).get("total_read_units", 0),
         logs_ingested_gb=counters.get("logs", {}).get("ingested_bytes", 0) / costs.BYTES_PER_GB,
         cloudwatch_put_metric_data=counters.get("cloudwatch", {}).get("put_metric_data_calls", 0),
+        apigateway_requests=counters.get("apigateway", {}).get("requests", 0),
+        iot_messages=counters.get("iot", {}).get("billed_messages", 0),
     )
 
 
@@ -347,19 +357,83 @@ def _counter_delta(after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[
     return delta
 
 
+# The QR code of a simulated day admits every scan of the day (the display would show a new code every
+# interval; the day's driver is not a display). Applied to the stack unless its config says otherwise.
+DAY_QR_SETTINGS = {"qrTimeIntervalMinutes": 1440, "qrTokensPerBucket": 10000}
+PHONES = 16  # customer accounts the day's customers sign in with (a phone may order more than once)
+INVALID_CODE = {"error": "Invalid code"}
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+@dataclass
+class ShopApps:
+    """The signed-in apps of a day: the display (an admin), the baristas' apps, the customers' phones."""
+
+    display: AppClient
+    baristas: dict[str, AppClient]
+    phones: list[AppClient]
+
+    def phone_of(self, customer: Customer) -> AppClient:
+        return self.phones[_digest(customer.user_id) % len(self.phones)]
+
+    def barista(self, barista_id: str) -> AppClient:
+        return self.baristas[barista_id]
+
+
+def sign_in_apps(cloud: Any, settings: dict[str, Any], plan: DayPlan, phones: int = PHONES) -> ShopApps:
+    """Create the day's staff and customer accounts in the stack's pool and sign each app in over HTTP."""
+    from localcloud.emulator.cognito import create_user
+
+    pool = cloud.outputs["userPoolId"]
+
+    def account(email: str, groups: tuple[str, ...] = ()) -> AppClient:
+        password = secrets.token_urlsafe(12)
+        create_user(pool, email, password, groups)
+        return AppClient(settings, sign_in(settings, email, password))
+
+    barista_ids = sorted({c.barista_id for c in plan.customers if c.barista_id})
+    return ShopApps(
+        display=account("display@day.serverlesspresso.local", ("admin",)),
+        baristas={b: account(f"{b}@day.serverlesspresso.local", ("admin",)) for b in barista_ids},
+        phones=[account(f"phone-{i}@day.serverlesspresso.local") for i in range(max(1, phones))],
+    )
+
+
+def as_run(answer: Any) -> dict[str, Any]:
+    """An order-manager API answer in the shape of a run: {status, error, cause}."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = {}
+    if answer.status_code == 200:
+        return {"status": "SUCCEEDED", "error": None, "cause": None, "output": body}
+    return {
+        "status": "FAILED",
+        "error": body.get("error", f"HTTP {answer.status_code}"),
+        "cause": body.get("cause"),
+    }
+
+
 class DayDriver:
-    """Drives one ``DayPlan`` through a running ``LocalCloud`` and observes what happened."""
+    """Drives one ``DayPlan`` through a served ``LocalCloud`` the way the apps do (scans, orders and the
+    baristas' actions over the REST APIs with the users' tokens) and observes what happened."""
 
     def __init__(
         self,
         cloud: Any,
         plan: DayPlan,
+        apps: ShopApps,
         *,
         workers: int = 4,
         progress: Callable[[str, int], None] | None = None,
     ) -> None:
         self.cloud = cloud
         self.plan = plan
+        self.apps = apps
+        self.order_ids: dict[str, str] = {}  # the plan's order id -> the id the customer's scan got
         self.workers = workers
         self.progress = progress or (lambda _what, _n: None)
         self.sfn = cloud.client("stepfunctions")
@@ -402,17 +476,22 @@ class DayDriver:
                 raise TimeoutError(f"no room for {needed} orders after {limit:.0f}s")
             time.sleep(0.05)
 
-    def _manage(self, customer: Customer, action: str, body: Mapping[str, Any], caller: str) -> dict:
-        return self.cloud.order_manager(
-            {"action": action, "body": dict(body), "orderId": customer.order_id, "baristaUserId": caller}
-        )
+    def _manage(self, customer: Customer, action: str, body: Mapping[str, Any], app: AppClient) -> dict:
+        order_id = self.order_ids[customer.order_id]
+        params = {"action": action} if action else None
+        return as_run(app.call("PUT", "orders", f"/orders/{order_id}", params=params, json=dict(body)))
 
     def _set_store_open(self, is_open: bool) -> None:
-        self.cloud.table("shop-data-config").update_item(
-            Key={"PK": "config"},
-            UpdateExpression="SET storeOpen = :open",
-            ExpressionAttributeValues={":open": is_open},
-        )
+        state = "open" if is_open else "closed"
+        answer = self.apps.display.call("PUT", "config", "/store", params={"state": state})
+        if answer.status_code != 200:
+            self._problem(f"PUT /store?state={state} answered {answer.status_code}: {answer.text[:200]}")
+
+    def _qr_code(self) -> str:
+        answer = self.apps.display.call("GET", "validator", "/qr-code")
+        if answer.status_code != 200:
+            raise RuntimeError(f"GET /qr-code answered {answer.status_code}: {answer.text[:200]}")
+        return answer.json()["bucket"]["last_code"]
 
     def _quiet(self) -> None:
         """Deliveries done and executions parked; unlike ``LocalCloud.settle`` it does not wait for the
@@ -422,16 +501,30 @@ class DayDriver:
         emulator.settle(timeout=60)
 
     def _arrive(self, customers: Iterable[Customer]) -> None:
+        """Each customer scans the code the display shows (a new one if it changed meanwhile)."""
+        code = self._qr_code()
         for customer in customers:
-            self.cloud.put_event(
-                "Validator.NewOrder", {"orderId": customer.order_id, "userId": customer.user_id}
+            phone = self.apps.phone_of(customer)
+            answer = phone.call("POST", "validator", "/qr-code", params={"token": code})
+            if answer.status_code == 400 and answer.json() == INVALID_CODE:
+                code = self._qr_code()  # the interval ended: the display shows the next code
+                answer = phone.call("POST", "validator", "/qr-code", params={"token": code})
+            body = (
+                answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
             )
+            if answer.status_code == 200 and "orderId" in body:
+                self.order_ids[customer.order_id] = body["orderId"]
+            else:
+                self._problem(f"customer {customer.order_id}: the scan answered {answer.status_code} {body}")
 
     # ----------------------------------------------------------------------- journeys
 
     def customer_step(self, customer: Customer) -> None:
+        if customer.order_id not in self.order_ids:
+            return
+        phone = self.apps.phone_of(customer)
         if customer.invalid_body is not None:
-            answer = self._manage(customer, "", customer.invalid_body, customer.user_id)
+            answer = self._manage(customer, "", customer.invalid_body, phone)
             if answer["status"] == "FAILED" and answer["error"] == "InvalidOrder":
                 with self._lock:
                     self.invalid_rejections += 1
@@ -441,7 +534,7 @@ class DayDriver:
                     f"({answer['status']} {answer['error']})"
                 )
         if customer.body is not None:
-            answer = self._manage(customer, "", customer.body, customer.user_id)
+            answer = self._manage(customer, "", customer.body, phone)
             if answer["status"] != "SUCCEEDED":
                 self._problem(
                     f"order {customer.order_id}: the customer's {customer.body['drink']} was refused "
@@ -449,8 +542,10 @@ class DayDriver:
                 )
 
     def barista_step(self, customer: Customer) -> None:
+        if customer.order_id not in self.order_ids:
+            return
         for action in customer.barista_actions:
-            answer = self._manage(customer, action, {}, customer.barista_id)
+            answer = self._manage(customer, action, {}, self.apps.barista(customer.barista_id))
             if answer["status"] != "SUCCEEDED":
                 self._problem(
                     f"order {customer.order_id}: barista '{action}' failed "
@@ -584,15 +679,43 @@ def run_day(
     workers: int = 4,
     progress: Callable[[str, int], None] | None = None,
 ) -> DayResult:
-    """Drive ``plan`` through ``cloud``, then observe every order and check the day's invariants."""
+    """Serve ``cloud``'s front door, drive ``plan`` through it the way the apps do, then observe every
+    order and check the day's invariants."""
+    from localcloud.serve import serving, settings_document
+
+    needed = {k: v for k, v in DAY_QR_SETTINGS.items() if k not in cloud.config}
+    if needed:
+        with cloud.recorder.paused():
+            cloud.deploy(needed)
+    with serving() as front:
+        settings = settings_document(cloud.outputs, front, {})
+        with cloud.recorder.paused():
+            apps = sign_in_apps(cloud, settings, plan)
+        return _run_day(cloud, plan, apps, workers=workers, progress=progress)
+
+
+def topic_group(topic: str) -> str:
+    """Customers' own topics are counted together."""
+    return "serverlesspresso-user-*" if topic.startswith("serverlesspresso-user-") else topic
+
+
+def _run_day(
+    cloud: Any,
+    plan: DayPlan,
+    apps: ShopApps,
+    *,
+    workers: int,
+    progress: Callable[[str, int], None] | None,
+) -> DayResult:
     _count_express_transitions()
     started_at = datetime.now(UTC) - timedelta(seconds=1)
     clock = time.perf_counter()
     with cloud.recorder.paused():
         sales_before = _aggregates(cloud)
         usage_before = cloud.usage
+    published_before = len(cloud.published())
     express_before = express_transitions(cloud.outputs["orderManagerArn"])
-    driver = DayDriver(cloud, plan, workers=workers, progress=progress)
+    driver = DayDriver(cloud, plan, apps, workers=workers, progress=progress)
     result = DayResult(plan)
     try:
         driver.run()
@@ -608,6 +731,7 @@ def run_day(
             express_gb_seconds=result.usage.sfn_express_gb_seconds,
             state_transitions=express_transitions(cloud.outputs["orderManagerArn"]) - express_before,
         )
+        result.messages = Counter(topic_group(m.topic) for m in cloud.published()[published_before:])
         result.invalid_rejections = driver.invalid_rejections
         result.problems = list(driver.problems)
         _observe(cloud, driver, plan, result, started_at, sales_before)
@@ -620,7 +744,7 @@ def _observe(
 ) -> None:
     problems = result.problems
     sfn = driver.sfn
-    wanted = {customer.order_id: customer for customer in plan.customers}
+    wanted = {driver.order_ids[c.order_id]: c for c in plan.customers if c.order_id in driver.order_ids}
     executions: dict[str, list[dict[str, Any]]] = {}
     for execution in _processor_executions(sfn, driver.processor_arn, since):
         described = sfn.describe_execution(executionArn=execution["executionArn"])
@@ -761,6 +885,13 @@ def render(console: Any, result: DayResult, prices: costs.PriceList | None = Non
         sales.add_row(drink, str(sold))
     sales.add_row("[bold]TotalSales", f"[bold]{result.total_sales}")
     console.print(sales)
+
+    sent = Table(title="What the apps were sent (IoT messages per topic)")
+    sent.add_column("Topic")
+    sent.add_column("Messages", justify="right")
+    for topic, count in sorted(result.messages.items()):
+        sent.add_row(topic, str(count))
+    console.print(sent)
 
     dashboard = Table(title="Dashboard (CloudWatch sums)")
     dashboard.add_column("Metric")

@@ -160,6 +160,21 @@ def _url_callback(request: Any, full_url: str, headers: Any) -> tuple[int, dict[
 
 # --------------------------------------------------------------------------- invoke
 
+_served_lock = threading.Lock()
+_served = 0
+
+
+def _count_request() -> None:
+    global _served
+    with _served_lock:
+        _served += 1
+
+
+def requests_served() -> int:
+    """Requests answered by a deployed stage since the process started (what API Gateway bills)."""
+    with _served_lock:
+        return _served
+
 
 def invoke(
     api_id: str,
@@ -180,6 +195,7 @@ def invoke(
         if found is None or stage not in found[0].stages:
             raise _GatewayError(403, "Forbidden", "ForbiddenException")
         api, account, region = found
+        _count_request()
         request = _Request.of(method, path, query, headers, body, source_ip)
         resource, method_model, path_params = _route(api, request.method, request.path)
         context = _context(api, account, region, stage, request, resource, request_id)

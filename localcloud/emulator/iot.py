@@ -14,6 +14,7 @@ identity pool's IoT policies (who may subscribe is not checked).
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ATS_HOST = r"https?://[a-z0-9]+-ats\.iot\.(.+)\.amazonaws\.com"
+METERED_BYTES = 5 * 1024
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,16 @@ def published(topic: str | None = None) -> list[Message]:
     """Every message published since the emulator started (of one topic), oldest first."""
     with _lock:
         return [m for m in _messages if topic is None or m.topic == topic]
+
+
+def usage() -> dict[str, int]:
+    """Publishes so far, and how IoT Core meters them: one message per started 5 KB of payload."""
+    with _lock:
+        sizes = [len(json.dumps(m.payload).encode()) for m in _messages]
+    return {
+        "messages": len(sizes),
+        "billed_messages": sum(max(1, math.ceil(size / METERED_BYTES)) for size in sizes),
+    }
 
 
 def subscribe(listener: Listener) -> Callable[[], None]:

@@ -51,9 +51,9 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
+    from localcloud.apps import AppClient, sign_in
     from localcloud.cloud import LocalCloud
     from localcloud.serve import create_users, serving, settings_document
-    from tests.e2e.app_client import AppClient, sign_in
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     # The QR bucket is a wall-clock interval: start far enough from its end that no test crosses it.

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.app_client import AppClient
+from localcloud.apps import AppClient
 from tests.e2e.conftest import CAPPUCCINO, eventually, new_id, order
 
 ROUTES = {

@@ -20,7 +20,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.e2e.app_client import AppClient
+from localcloud.apps import AppClient
 from tests.e2e.conftest import CAPPUCCINO, SERVED_CONFIG, eventually
 
 REPO = Path(__file__).resolve().parents[2]

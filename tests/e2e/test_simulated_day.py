@@ -19,3 +19,8 @@ def test_a_fifty_order_day_keeps_every_invariant(local_cloud):
     assert result.invalid_rejections == plan.invalid_attempts
     assert result.usage.sfn_express_requests > 0
     assert result.order_manager_runs.state_transitions > result.order_manager_runs.requests
+    # Through the front door: every scan, order and barista action was an API request, and the apps heard.
+    assert result.usage.apigateway_requests >= len(plan.customers) + result.order_manager_runs.requests
+    assert result.usage.iot_messages == sum(result.messages.values())
+    assert result.messages["serverlesspresso-admin"] > 0 and result.messages["serverlesspresso-user-*"] > 0
+    assert result.messages["serverlesspresso-config"] >= 2  # the shop closed and reopened

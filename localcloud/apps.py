@@ -1,9 +1,11 @@
-"""A client that uses the served stack the way the display, barista and customer apps do: it reads the
-settings `serve` wrote, signs in against the AWS endpoint (Cognito `InitiateAuth`, unsigned, as the
-browser SDK does) and calls the REST APIs over HTTP with the access token in `Authorization`."""
+"""What the display, barista and customer apps do against a served stack (`localcloud.serve`): read its
+settings, sign in against its AWS endpoint (Cognito `InitiateAuth`, unsigned, as the browser SDK does)
+and call the REST APIs over HTTP with the access token in `Authorization`. The simulated day and the
+tests use it; it only ever talks to the loopback addresses the settings name."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +43,8 @@ def sign_in(settings: dict[str, Any], email: str, password: str) -> dict[str, st
 
 @dataclass
 class AppClient:
+    """One signed-in app (or, without tokens, one that is not signed in)."""
+
     settings: dict[str, Any]
     tokens: dict[str, str] | None = None
 
@@ -52,8 +56,6 @@ class AppClient:
     @property
     def user_id(self) -> str:
         """The caller's `sub`, read from the access token's claims."""
-        import base64
-
         payload = (self.tokens or {})["AccessToken"].split(".")[1]
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
 
