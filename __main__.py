@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 import config
+from components.alarm_topic import AlarmTopic
 from components.app_notifications import AppNotifications, display_app_uri
 from components.config_service import ConfigService
 from components.data_stores import DataStores
@@ -30,11 +31,13 @@ provider = aws.Provider(
 )
 in_stack = pulumi.ResourceOptions(provider=provider)
 
-# Every alarm of the stack (a dead letter anywhere, a failing consumer) goes to one topic.
-alarm_topic_arn = (
-    cfg.observability.alarm_topic_arn
-    or aws.sns.Topic("alarms", kms_master_key_id="alias/aws/sns", opts=in_stack).arn
-)
+# Every alarm (a dead letter, a function error, a failed run) goes to one topic that reaches someone.
+alarm_topic_arn = AlarmTopic(
+    "alarms",
+    existing_topic_arn=cfg.observability.alarm_topic_arn,
+    email=cfg.observability.alarm_email,
+    opts=in_stack,
+).arn
 delivery = DeliveryPolicy(
     retry_attempts=cfg.delivery.rule_retry_attempts,
     max_event_age_seconds=cfg.delivery.rule_max_event_age_seconds,

@@ -2,88 +2,39 @@
 
 `SETTINGS` is the single contract. `Pulumi.yaml` declares the same keys (a test keeps them equal) and the
 README's reference table is generated from it (`python -m config --markdown`; a test fails if they drift).
+The machinery (`Setting`, the checks, parsing, `ConfigError`, the shared groups) is `stack_settings`.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import stack_settings
+from stack_settings import (
+    LOG_LEVELS,
+    LOG_RETENTION_DAYS,
+    WORKFLOW_LOG_LEVELS,
+    DataProtection,
+    Delivery,
+    Observability,
+    Setting,
+)
+from stack_settings import ConfigError as ConfigError  # callers catch config.ConfigError
+from stack_settings import between as _between
+from stack_settings import cors_origin as _cors_origin
+from stack_settings import event_source as _event_source
+from stack_settings import one_of as _one_of
+from stack_settings import optional_arn as _optional_arn
+from stack_settings import optional_email as _optional_email
+from stack_settings import text as _text
+
 PROJECT = "serverlesspresso"
 
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-# OFF is not offered: the EXPRESS OrderManager keeps no execution history, so its log is the only record.
-WORKFLOW_LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 METRICS_SINKS = ("dynamodb", "cloudwatch")
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
-
-
-@dataclass(frozen=True)
-class Setting:
-    key: str
-    type: str  # "integer" | "string" | "boolean" | "array" (as Pulumi.yaml spells them)
-    description: str
-    default: Any = None  # None: the key is required
-    check: Callable[[Any], str | None] | None = None  # returns what is allowed when the value is not
-
-    @property
-    def required(self) -> bool:
-        return self.default is None
-
-
-def _between(low: int, high: int) -> Callable[[int], str | None]:
-    return lambda value: None if low <= value <= high else f"an integer from {low} to {high}"
-
-
-def _one_of(choices: tuple) -> Callable[[Any], str | None]:
-    return lambda value: None if value in choices else "one of " + ", ".join(map(str, choices))
-
-
-def _event_source(value: str) -> str | None:
-    ok = 0 < len(value) <= 256 and not value.startswith("aws.") and value.strip() == value
-    return None if ok else "a non-empty name of at most 256 characters, not starting with 'aws.'"
-
-
-def _text(value: str) -> str | None:
-    return None if value.strip() and len(value) <= 256 else "a non-empty text of at most 256 characters"
-
-
-def _optional_arn(value: str) -> str | None:
-    return None if value == "" or value.startswith("arn:") else "an ARN (arn:...) or empty"
-
-
-def _cors_origin(value: str) -> str | None:
-    ok = value == "*" or re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", value) is not None
-    return None if ok else "'*' or one origin such as https://coffee.example.com (scheme, host, port)"
 
 
 def _base_url(value: str) -> str | None:
@@ -140,9 +91,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "alarmTopicArn",
         "string",
-        "SNS topic of every alarm (dead letters, consumer errors); empty: the stack creates one.",
+        "SNS topic of every alarm (dead letters, function errors, failed or timed-out workflow runs); empty: "
+        "the stack creates one, encrypted with a key CloudWatch may use.",
         "",
         _optional_arn,
+    ),
+    Setting(
+        "alarmEmail",
+        "string",
+        "E-mail address subscribed to the alarm topic (it must confirm the subscription); empty: none.",
+        "",
+        _optional_email,
     ),
     Setting("pointInTimeRecovery", "boolean", "Point-in-time recovery on every table.", False),
     Setting("deletionProtection", "boolean", "DynamoDB deletion protection on every table.", False),
@@ -198,7 +157,14 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         _between(0, 300),
     ),
-    Setting("metricsReservedConcurrency", "integer", "Concurrent consumers at most.", 1, _between(1, 1000)),
+    Setting(
+        "metricsReservedConcurrency",
+        "integer",
+        "Concurrent consumers at most: the consumer reserves as many and its queue mapping never runs more "
+        "(maximum concurrency, at least 2), so no batch is throttled.",
+        2,
+        _between(2, 1000),
+    ),
     Setting(
         "metricsConsumerTimeoutSeconds", "integer", "Timeout of the metrics consumer.", 30, _between(1, 900)
     ),
@@ -287,47 +253,12 @@ SETTINGS: tuple[Setting, ...] = (
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
-class ConfigError(ValueError):
-    """Every problem of one stack's configuration, each naming the stack, key, value and what is allowed."""
-
-    def __init__(self, stack: str, problems: list[str]):
-        self.stack = stack
-        self.problems = problems
-        super().__init__(f"stack {stack!r} has invalid configuration:\n  - " + "\n  - ".join(problems))
-
-
 @dataclass(frozen=True)
 class Shop:
     capacity: int
     customer_timeout_seconds: int
     barista_timeout_seconds: int
     event_source: str
-
-
-@dataclass(frozen=True)
-class Observability:
-    log_retention_days: int
-    log_level: str
-    workflow_log_level: str
-    tracing: bool
-    alarm_topic_arn: str
-
-
-@dataclass(frozen=True)
-class DataProtection:
-    point_in_time_recovery: bool
-    deletion_protection: bool
-    retain: bool  # Pulumi `protect` + `retain_on_delete`
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Retry and dead-letter settings shared by every asynchronous hop."""
-
-    rule_retry_attempts: int
-    rule_max_event_age_seconds: int
-    async_retry_attempts: int
-    dead_letter_retention_seconds: int
 
 
 @dataclass(frozen=True)
@@ -372,77 +303,9 @@ class StackConfig:
     tags: Mapping[str, str]
 
 
-def _parse(setting: Setting, raw: Any) -> Any:
-    """Turn the CLI's text (or an already typed value) into the setting's type; ValueError if impossible."""
-    if setting.type == "integer":
-        if isinstance(raw, bool):
-            raise ValueError
-        if isinstance(raw, int):
-            return raw
-        text = str(raw).strip()
-        if not text.lstrip("-").isdigit():
-            raise ValueError
-        return int(text)
-    if setting.type == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        lowered = str(raw).strip().lower()
-        if lowered not in ("true", "false"):
-            raise ValueError
-        return lowered == "true"
-    if setting.type == "array":
-        value = json.loads(raw) if isinstance(raw, str) else raw
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ValueError
-        return value
-    if not isinstance(raw, str):
-        raise TypeError
-    return raw
-
-
-_TYPE_WORDS = {
-    "integer": "an integer",
-    "boolean": "true or false",
-    "array": "a list of strings",
-    "string": "a string",
-}
-
-
 def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> StackConfig:
     """Validate one stack's raw settings (keys without the project prefix) into a `StackConfig`."""
-    problems: list[str] = []
-    parsed: dict[str, Any] = {}
-
-    def problem(key: str, value: Any, allowed: str) -> None:
-        problems.append(f"{PROJECT}:{key} = {value!r} is not allowed; expected {allowed}")
-
-    for unknown in sorted(set(values) - set(SETTINGS_BY_KEY)):
-        problems.append(f"{PROJECT}:{unknown} is not a setting of this project (see Pulumi.yaml)")
-    for setting in SETTINGS:
-        if setting.key not in values:
-            if setting.required:
-                problems.append(f"{PROJECT}:{setting.key} is required: {setting.description}")
-                continue
-            parsed[setting.key] = setting.default
-            continue
-        raw = values[setting.key]
-        try:
-            value = _parse(setting, raw)
-        except (ValueError, TypeError):
-            problem(setting.key, raw, _TYPE_WORDS[setting.type])
-            continue
-        allowed = setting.check(value) if setting.check else None
-        if allowed:
-            problem(setting.key, value, allowed)
-            continue
-        parsed[setting.key] = value
-    if not region:
-        problems.append("aws:region is required: the region every resource of the stack lives in")
-
-    if not problems:
-        problems.extend(_cross_field_problems(parsed))
-    if problems:
-        raise ConfigError(stack, problems)
+    parsed = stack_settings.validate(PROJECT, stack, SETTINGS, values, region, _cross_field_problems)
 
     return StackConfig(
         stack=stack,
@@ -459,6 +322,7 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             parsed["workflowLogLevel"],
             parsed["tracing"],
             parsed["alarmTopicArn"],
+            alarm_email=parsed["alarmEmail"],
         ),
         data_protection=DataProtection(
             parsed["pointInTimeRecovery"], parsed["deletionProtection"], parsed["retainData"]
@@ -511,45 +375,20 @@ def _cross_field_problems(v: Mapping[str, Any]) -> list[str]:
             f"{PROJECT}:metricsBatchSize = {v['metricsBatchSize']} is not allowed; expected at most 10 while "
             "metricsBatchWindowSeconds is 0 (SQS batches above 10 need a batching window)"
         )
-    if v["apiThrottleBurstLimit"] < v["apiThrottleRateLimit"]:
-        problems.append(
-            f"{PROJECT}:apiThrottleBurstLimit = {v['apiThrottleBurstLimit']} is not allowed; expected at "
-            f"least apiThrottleRateLimit = {v['apiThrottleRateLimit']} (a burst below the steady rate "
-            "throttles steady traffic)"
-        )
-    if v["retainData"] and not v["deletionProtection"]:
-        problems.append(
-            f"{PROJECT}:retainData = True is not allowed; expected deletionProtection true as well, so the "
-            "retained tables cannot be deleted outside Pulumi either"
-        )
+    problems.extend(stack_settings.burst_below_rate(PROJECT, v))
+    problems.extend(stack_settings.retained_without_deletion_protection(PROJECT, v))
     return problems
 
 
 def from_pulumi() -> StackConfig:
     """Read the current stack's settings through the Pulumi runtime."""
-    import pulumi
-
-    project_config = pulumi.Config(PROJECT)
-    values = {}
-    for setting in SETTINGS:
-        raw = project_config.get(setting.key)
-        if raw is not None:
-            values[setting.key] = raw
-    return load_config(pulumi.get_stack(), values, pulumi.Config("aws").get("region"))
+    return load_config(*stack_settings.pulumi_values(PROJECT, SETTINGS))
 
 
 def markdown_table() -> str:
     """The README's configuration reference, generated from `SETTINGS`."""
-    rows = ["| Key | Type | Default | Meaning |", "|---|---|---|---|"]
-    for s in SETTINGS:
-        default = "*required*" if s.required else f"`{json.dumps(s.default)}`"
-        rows.append(f"| `{s.key}` | {s.type} | {default} | {s.description} |")
-    return "\n".join(rows)
+    return stack_settings.markdown_table(SETTINGS)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--markdown"]:
-        print(markdown_table())
-    else:
-        print("usage: python -m config --markdown", file=sys.stderr)
-        sys.exit(2)
+    raise SystemExit(stack_settings.markdown_command(SETTINGS, "config"))

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 from boto3.dynamodb.types import TypeSerializer
 
-from config import DataProtection
+from stack_settings import DataProtection
 
 MENU = (
     ("Espresso", "barista-icons_espresso-alternative"),
@@ -35,22 +35,28 @@ def dynamodb_json(item: Mapping[str, Any]) -> str:
     return json.dumps({key: _serializer.serialize(value) for key, value in item.items()}, sort_keys=True)
 
 
-def table_options(protection: DataProtection, parent: pulumi.Resource) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(
+def table_options(
+    protection: DataProtection,
+    parent: pulumi.Resource | None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> pulumi.ResourceOptions:
+    protected = pulumi.ResourceOptions(
         parent=parent, protect=protection.retain, retain_on_delete=protection.retain
     )
+    return pulumi.ResourceOptions.merge(opts, protected) if opts is not None else protected
 
 
 def table(
     name: str,
     *,
     protection: DataProtection,
-    parent: pulumi.Resource,
+    parent: pulumi.Resource | None = None,
     attributes: Mapping[str, str],
     hash_key: str,
     range_key: str | None = None,
     billing_mode: str = "PAY_PER_REQUEST",
     capacity: tuple[int, int] | None = None,
+    opts: pulumi.ResourceOptions | None = None,  # e.g. the stack's provider, when there is no parent
     **extra: Any,
 ) -> aws.dynamodb.Table:
     """A table encrypted at rest, recoverable and protected as far as the stack's config asks."""
@@ -65,7 +71,7 @@ def table(
         server_side_encryption={"enabled": True},
         point_in_time_recovery={"enabled": protection.point_in_time_recovery},
         deletion_protection_enabled=protection.deletion_protection,
-        opts=table_options(protection, parent),
+        opts=table_options(protection, parent, opts),
         **extra,
     )
 

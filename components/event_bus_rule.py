@@ -1,5 +1,6 @@
 """A rule on a bus with typed targets; each target gets retries, its own dead-letter queue and exactly the
-permission it needs, scoped to this rule."""
+permission it needs, scoped to this rule. An API destination target (a partner's HTTP endpoint) also gets
+its connection and destination."""
 
 from __future__ import annotations
 
@@ -49,7 +50,27 @@ class LogGroupTarget:
     name: pulumi.Input[str]
 
 
-Target = StateMachineTarget | FunctionTarget | QueueTarget | LogGroupTarget
+@dataclass(frozen=True)
+class ApiDestinationTarget:
+    """An HTTP endpoint outside AWS: EventBridge sends it the event (or the target's input) as a JSON body,
+    with an API key in a header. The rule creates the connection (EventBridge keeps the key in Secrets
+    Manager), the destination and a role that may invoke only that destination."""
+
+    endpoint: pulumi.Input[str]
+    api_key_header: pulumi.Input[str]
+    api_key: pulumi.Input[str]  # from a config secret; the rule keeps it secret whatever it is given
+    http_method: str = "POST"
+    rate_limit_per_second: int = 300
+    header_parameters: Mapping[str, pulumi.Input[str]] | None = None  # sent with every call
+    query_parameters: Mapping[str, pulumi.Input[str]] | None = None
+
+
+Target = StateMachineTarget | FunctionTarget | QueueTarget | LogGroupTarget | ApiDestinationTarget
+# Targets EventBridge calls with a role of the rule's own: the one action that role may take on the target.
+_ROLE_ACTIONS = {
+    StateMachineTarget: "states:StartExecution",
+    ApiDestinationTarget: "events:InvokeApiDestination",
+}
 
 
 class EventBusRule(pulumi.ComponentResource):
@@ -99,13 +120,19 @@ class EventBusRule(pulumi.ComponentResource):
             self.dead_letter_queues[key] = dlq
             if delivery.alarm_topic_arn is not None:
                 dead_letter_alarm(f"{target_name}-dlq", dlq, delivery.alarm_topic_arn, self)
-            grant = self._grant(target_name, target, child)
+            target_arn = (
+                self._api_destination(target_name, target, child).arn
+                if isinstance(target, ApiDestinationTarget)
+                else target.arn
+            )
+            grant = self._grant(target_name, target, target_arn, child)
             aws.cloudwatch.EventTarget(
                 target_name,
                 rule=self.rule.name,
                 event_bus_name=bus_name,
-                arn=target.arn,
+                arn=target_arn,
                 role_arn=grant.arn if isinstance(grant, aws.iam.Role) else None,
+                http_target=_http_target(target),
                 retry_policy={
                     "maximum_retry_attempts": delivery.retry_attempts,
                     "maximum_event_age_in_seconds": delivery.max_event_age_seconds,
@@ -115,9 +142,36 @@ class EventBusRule(pulumi.ComponentResource):
             )
         self.register_outputs({"arn": self.arn, "name": self.name})
 
-    def _grant(self, target_name: str, target: Target, child: pulumi.ResourceOptions) -> pulumi.Resource:
+    def _api_destination(
+        self, target_name: str, target: ApiDestinationTarget, child: pulumi.ResourceOptions
+    ) -> aws.cloudwatch.EventApiDestination:
+        connection = aws.cloudwatch.EventConnection(
+            f"{target_name}-connection",
+            authorization_type="API_KEY",
+            auth_parameters={
+                "api_key": {"key": target.api_key_header, "value": pulumi.Output.secret(target.api_key)}
+            },
+            description=f"API key of the {target_name} endpoint",
+            opts=child,
+        )
+        return aws.cloudwatch.EventApiDestination(
+            f"{target_name}-destination",
+            connection_arn=connection.arn,
+            invocation_endpoint=target.endpoint,
+            http_method=target.http_method,
+            invocation_rate_limit_per_second=target.rate_limit_per_second,
+            opts=child,
+        )
+
+    def _grant(
+        self,
+        target_name: str,
+        target: Target,
+        target_arn: pulumi.Input[str],
+        child: pulumi.ResourceOptions,
+    ) -> pulumi.Resource:
         """The one permission this target needs, and nothing broader."""
-        if isinstance(target, StateMachineTarget):
+        if type(target) in _ROLE_ACTIONS:
             role = aws.iam.Role(
                 f"{target_name}-role",
                 assume_role_policy=iam.assume_role_policy("events.amazonaws.com"),
@@ -126,7 +180,7 @@ class EventBusRule(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{target_name}-policy",
                 role=role.id,
-                policy=iam.policy_document([iam.allow("states:StartExecution", target.arn)]),
+                policy=iam.policy_document([iam.allow(_ROLE_ACTIONS[type(target)], target_arn)]),
                 opts=child,
             )
             return role
@@ -173,3 +227,14 @@ class EventBusRule(pulumi.ComponentResource):
                 opts=child,
             )
         raise TypeError(f"unsupported target {target!r}")
+
+
+def _http_target(target: Target) -> dict[str, Any] | None:
+    """The HTTP parameters an API destination target adds to every call (None for other targets)."""
+    if not isinstance(target, ApiDestinationTarget):
+        return None
+    parameters = {
+        "header_parameters": dict(target.header_parameters or {}),
+        "query_string_parameters": dict(target.query_parameters or {}),
+    }
+    return {key: value for key, value in parameters.items() if value} or None

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
-from components.alarms import dead_letter_alarm
+from components.alarms import dead_letter_alarm, function_error_alarm
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
@@ -26,12 +26,28 @@ class FunctionSettings:
     async_retry_attempts: int
     dead_letter_retention_seconds: int
     layers: Sequence[pulumi.Input[str]] = ()
-    alarm_topic_arn: pulumi.Input[str] | None = None  # where a dead letter is announced
+    alarm_topic_arn: pulumi.Input[str] | None = None  # where a dead letter or a function error is announced
+
+
+BYTECODE_SUFFIXES = (".pyc", ".pyo")
+
+
+def source_files(folder: Path) -> list[Path]:
+    """The files of a folder that belong in a package, in a fixed order: no bytecode, no caches.
+
+    Bytecode differs between two installs of the same code (it records when its source was written), so
+    an archive holding it would change on every fresh install and every `pulumi up` would replace it.
+    """
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in BYTECODE_SUFFIXES
+    )
 
 
 def code_archive(code_dir: Path, handler: str = "handler.handler") -> pulumi.AssetArchive:
     """The function's folder and nothing else (no caches), as the deployment package."""
-    files = sorted(p for p in code_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files = source_files(code_dir)
     module = handler.rpartition(".")[0].replace(".", "/") + ".py"
     if not any(p.relative_to(code_dir).as_posix() == module for p in files):
         raise ValueError(f"{code_dir} has no {module} for the handler {handler!r}")
@@ -111,6 +127,8 @@ class LambdaFunction(pulumi.ComponentResource):
             tracing_config={"mode": "Active" if settings.tracing else "PassThrough"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
+        if settings.alarm_topic_arn is not None:
+            function_error_alarm(name, self.function.name, settings.alarm_topic_arn, self)
         self.async_config = aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-async",
             function_name=self.function.name,

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 import config
 from components import iam
-from components.alarms import above_zero_alarm, dead_letter_alarm
+from components.alarms import dead_letter_alarm
 from components.data_stores import table
 from components.event_bus_rule import DeliveryPolicy, EventBusRule, QueueTarget
 from components.lambda_function import FunctionSettings, LambdaFunction
@@ -144,6 +144,9 @@ class MetricsPipeline(pulumi.ComponentResource):
             description="Counts drink sales from the metrics queue",
             opts=child,
         )
+        # Lambda polls with as many batches at once as the mapping allows, whatever the function reserves:
+        # capped at the reserved concurrency, no batch is ever throttled (a throttled batch spends its
+        # messages' receives and could reach the dead-letter queue without ever being counted).
         self.event_source_mapping = aws.lambda_.EventSourceMapping(
             f"{name}-consumer-source",
             event_source_arn=self.queue.arn,
@@ -151,6 +154,7 @@ class MetricsPipeline(pulumi.ComponentResource):
             batch_size=settings.batch_size,
             maximum_batching_window_in_seconds=settings.batch_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
+            scaling_config={"maximum_concurrency": settings.reserved_concurrency},
             opts=child,
         )
 
@@ -174,18 +178,9 @@ class MetricsPipeline(pulumi.ComponentResource):
                 opts=child,
             )
 
-        # The rule's own dead-letter queue is alarmed by EventBusRule (delivery.alarm_topic_arn).
+        # The rule's own dead-letter queue is alarmed by EventBusRule (delivery.alarm_topic_arn), the
+        # consumer's errors by LambdaFunction (function_settings.alarm_topic_arn).
         dead_letter_alarm(f"{name}-dlq", self.dead_letter_queue, alarm_topic_arn, self)
-        above_zero_alarm(
-            f"{name}-consumer-errors",
-            description="The metrics consumer failed; its records are being retried",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": self.consumer.name},
-            statistic="Sum",
-            topic_arn=alarm_topic_arn,
-            parent=self,
-        )
 
         self.register_outputs(
             {

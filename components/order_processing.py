@@ -16,6 +16,13 @@ from components.lambda_function import FunctionSettings, LambdaFunction
 from components.order_workflow import OrderWorkflow
 
 
+def executions_of(state_machine_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The ARN pattern of a state machine's executions (``...:execution:<machine name>:*``)."""
+    return pulumi.Output.from_input(state_machine_arn).apply(
+        lambda arn: arn.replace(":stateMachine:", ":execution:", 1) + ":*"
+    )
+
+
 class OrderProcessing(pulumi.ComponentResource):
     def __init__(
         self,
@@ -39,6 +46,7 @@ class OrderProcessing(pulumi.ComponentResource):
             "log_retention_days": observability.log_retention_days,
             "log_level": observability.workflow_log_level,
             "tracing": observability.tracing,
+            "alarm_topic_arn": function_settings.alarm_topic_arn,
         }
         put_events = iam.allow("events:PutEvents", bus_arn)
 
@@ -48,6 +56,7 @@ class OrderProcessing(pulumi.ComponentResource):
             definition_file=root / "asl" / "order_processor.asl.json",
             workflow_type="STANDARD",
             substitutions={
+                "OrderTableName": data.order_table.name,
                 "ConfigTableName": data.config_table.name,
                 "CountingTableName": data.counting_table.name,
                 "EventBusName": bus_name,
@@ -57,7 +66,8 @@ class OrderProcessing(pulumi.ComponentResource):
                 "BaristaTimeoutSeconds": shop.barista_timeout_seconds,
             },
             statements=[
-                iam.allow("dynamodb:GetItem", data.config_table.arn),
+                # The shop's status, and whether an order id is already taken (D12).
+                iam.allow("dynamodb:GetItem", [data.config_table.arn, data.order_table.arn]),
                 iam.allow("dynamodb:UpdateItem", data.counting_table.arn),
                 put_events,
             ],
@@ -69,10 +79,15 @@ class OrderProcessing(pulumi.ComponentResource):
 
         order_table_env = {"ORDER_TABLE_NAME": data.order_table.name}
         bus_env = {"EVENT_BUS_NAME": bus_name, "EVENT_SOURCE": shop.event_source}
+        # It records an order only for a run that exists, and stops a run that may not keep its order id.
         self.workflow_started = self._function(
             "workflow_started",
-            environment=order_table_env,
-            statements=[iam.allow("dynamodb:PutItem", data.order_table.arn)],
+            environment={**order_table_env, "ORDER_PROCESSOR_ARN": self.processor.arn},
+            statements=[
+                iam.allow("dynamodb:PutItem", data.order_table.arn),
+                iam.allow("states:SendTaskFailure", self.processor.arn),
+                iam.allow("states:DescribeExecution", executions_of(self.processor.arn)),
+            ],
         )
         self.waiting_completion = self._function(
             "waiting_completion",
@@ -101,6 +116,8 @@ class OrderProcessing(pulumi.ComponentResource):
             "order-manager",
             definition_file=root / "asl" / "order_manager.asl.json",
             workflow_type="EXPRESS",
+            # How the OrderManager answers the apps (SYSTEM 4, D14); any other failure raises an alarm.
+            answers=("InvalidOrder", "OrderNotFound", "OrderNotAccepted", "Forbidden"),
             substitutions={
                 "OrderTableName": data.order_table.name,
                 "ConfigTableName": data.config_table.name,

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.alarms import workflow_alarms
 from components.asl import PlaceholderError, placeholders, render_definition
 from components.naming import stack_scoped
 
@@ -39,8 +40,12 @@ class OrderWorkflow(pulumi.ComponentResource):
         log_retention_days: int,
         log_level: str,
         tracing: bool,
+        alarm_topic_arn: pulumi.Input[str] | None = None,
+        answers: Sequence[str] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``answers``: the errors a run fails with to answer its caller (an invalid drink), not a fault;
+        they raise no alarm."""
         super().__init__("serverlesspresso:orders:OrderWorkflow", name, None, opts)
         if workflow_type not in WORKFLOW_TYPES:
             raise ValueError(f"workflow {name!r}: type {workflow_type!r} is not one of {WORKFLOW_TYPES}")
@@ -98,5 +103,15 @@ class OrderWorkflow(pulumi.ComponentResource):
                 role=self.role.id,
                 policy=iam.policy_document([iam.allow(list(actions_on_itself), self.arn)]),
                 opts=child,
+            )
+        if alarm_topic_arn is not None:
+            workflow_alarms(
+                name,
+                state_machine_arn=self.arn,
+                log_group_name=self.log_group.name,
+                failure_metric_name=stack_scoped(f"{name}-unexpected-failures", limit=255),
+                answers=answers,
+                topic_arn=alarm_topic_arn,
+                parent=self,
             )
         self.register_outputs({"arn": self.arn, "name": self.name, "logGroup": self.log_group.name})

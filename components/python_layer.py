@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.lambda_function import ARCHITECTURE, RUNTIME
+from components.lambda_function import ARCHITECTURE, RUNTIME, source_files
 from components.naming import stack_scoped
 
 # Powertools and what it imports that the Lambda runtime does not ship (boto3 and botocore it does).
@@ -26,13 +26,20 @@ def installed(module: str) -> Path:
 
 
 def layer_archive(sources: Sequence[Path]) -> pulumi.AssetArchive:
+    """Each source under ``python/``, file by file: two installs of the same versions give the same archive
+    (no bytecode, which records install times), so an update never replaces an unchanged layer."""
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
     for path in sources:
         if not path.exists():
             raise FileNotFoundError(f"layer source {path} does not exist")
-        key = f"python/{path.name}"
-        assets[key] = pulumi.FileArchive(str(path)) if path.is_dir() else pulumi.FileAsset(str(path))
-    return pulumi.AssetArchive(assets)
+        if path.is_dir():
+            for file in source_files(path):
+                assets[f"python/{path.name}/{file.relative_to(path).as_posix()}"] = pulumi.FileAsset(
+                    str(file)
+                )
+        else:
+            assets[f"python/{path.name}"] = pulumi.FileAsset(str(path))
+    return pulumi.AssetArchive(dict(sorted(assets.items())))
 
 
 class PythonLayer(pulumi.ComponentResource):

@@ -380,10 +380,15 @@ class RestApi(pulumi.ComponentResource):
         return [method, mock, declared, answer]
 
 
+# The Pulumi projects of this repo that serve REST APIs. They share the region's one account setting, so
+# every project's role must admit all of their access logs, or the last `pulumi up` would cut the others off.
+API_PROJECTS = ("serverlesspresso", "fulfillment")
+
+
 class ApiGatewayAccount(pulumi.ComponentResource):
     """The region's one API Gateway setting that lets stages write access logs: a role CloudWatch Logs
-    trusts. It is shared by every stack of this project in the account and region (AWS holds one per
-    region), so it may write only to this project's access-log groups."""
+    trusts. It is shared by every stack of every project of this repo in the account and region (AWS holds
+    one per region), so it may write only to these projects' access-log groups (`API_PROJECTS`)."""
 
     def __init__(self, name: str, *, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverlesspresso:api:ApiGatewayAccount", name, None, opts)
@@ -393,11 +398,15 @@ class ApiGatewayAccount(pulumi.ComponentResource):
         )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        groups = pulumi.Output.all(region.region, identity.account_id).apply(
-            lambda values: (
-                f"arn:aws:logs:{values[0]}:{values[1]}:log-group:/aws/apigateway/{pulumi.get_project()}-*"
+        where = pulumi.Output.all(region.region, identity.account_id)
+        groups = [
+            where.apply(
+                lambda values, project=project: (
+                    f"arn:aws:logs:{values[0]}:{values[1]}:log-group:/aws/apigateway/{project}-*"
+                )
             )
-        )
+            for project in API_PROJECTS
+        ]
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,
@@ -405,7 +414,7 @@ class ApiGatewayAccount(pulumi.ComponentResource):
                 [
                     iam.allow(
                         ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                        [groups, groups.apply(lambda arn: f"{arn}:*")],
+                        [*groups, *(group.apply(lambda arn: f"{arn}:*") for group in groups)],
                     ),
                     iam.allow_mandated_wildcard(["logs:DescribeLogGroups"]),
                 ]

@@ -15,6 +15,8 @@ OPEN_STATE = "CREATED"
 MAX_ORDER_ID_BYTES = 1024
 MAX_USER_ID_BYTES = 2048
 MAX_TASK_TOKEN_BYTES = 2048
+# The OrderProcessor run's execution ARN, carried in its events; the order table's writers compare it.
+MAX_EXECUTION_ID_BYTES = 2048
 
 
 class MalformedEvent(ValueError):
@@ -55,3 +57,13 @@ def text_field(detail: Mapping[str, Any], name: str, max_bytes: int) -> str:
     if size > max_bytes:
         raise MalformedEvent(f"detail.{name} is {size} bytes, the limit is {max_bytes}")
     return value
+
+
+def readable_text(detail: Any, name: str, max_bytes: int) -> str | None:
+    """``detail[name]`` when it is usable text, else None (for what to do with an event being rejected)."""
+    if not isinstance(detail, Mapping):
+        return None
+    try:
+        return text_field(detail, name, max_bytes)
+    except MalformedEvent:
+        return None

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from localcloud import serve, simulator
-from localcloud.stack_options import config_overrides, stack_argument
+from localcloud.stack_options import checked_config, project_argument, secret_overrides, stack_argument
 
 Run = Callable[[argparse.Namespace, Console], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Run]] = {}
@@ -31,6 +31,7 @@ def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentPars
 
 def up_arguments(parser: argparse.ArgumentParser) -> None:
     stack_argument(parser)
+    project_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a resource type is unsupported")
 
 
@@ -64,7 +65,10 @@ def print_summary(console: Console, summary, outputs: dict) -> None:
 def up(args: argparse.Namespace, console: Console) -> int:
     from localcloud.cloud import LocalCloud
 
-    with LocalCloud.running(args.stack, config_overrides(args.config)) as cloud:
+    overrides = checked_config(args.config, args.stack, repo=args.project)
+    with LocalCloud.running(
+        args.stack, overrides, repo=args.project, secrets=secret_overrides(args.secret)
+    ) as cloud:
         print_summary(console, cloud.summary, cloud.outputs)
     return 1 if cloud.summary.unsupported and args.strict else 0
 

@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 import boto3
@@ -45,12 +47,14 @@ class InvocationFailed(RuntimeError):
 class LocalCloud:
     """One stack of the program, deployed into the running emulator (use `LocalCloud.running`)."""
 
-    def __init__(self, stack: str = "local", region: str | None = None):
+    def __init__(self, stack: str = "local", region: str | None = None, repo: Path = program.REPO_ROOT):
         self.stack = stack
-        self.region = region or program.stack_config(stack).get("aws:region", "us-east-1")
+        self.repo = repo  # the project's folder: the shop (the repo root) or e.g. fulfillment/
+        self.region = region or program.stack_config(stack, repo).get("aws:region", "us-east-1")
         self.account = program.ACCOUNT_ID
         self.state = materialize.StackState()
         self.config: dict[str, Any] = {}
+        self.secrets: dict[str, str] = {}
         self.outputs: dict[str, Any] = {}
         self.summary: materialize.DeploySummary | None = None
         self.pollers = Pollers(self.region, self.account)
@@ -68,13 +72,21 @@ class LocalCloud:
 
     @classmethod
     @contextmanager
-    def running(cls, stack: str = "local", config: Mapping[str, Any] | None = None) -> Iterator[LocalCloud]:
-        """The emulator with the stack deployed; everything stopped and joined on exit."""
-        region = program.stack_config(stack).get("aws:region", "us-east-1")
+    def running(
+        cls,
+        stack: str = "local",
+        config: Mapping[str, Any] | None = None,
+        *,
+        repo: Path = program.REPO_ROOT,
+        secrets: Mapping[str, str] | None = None,
+    ) -> Iterator[LocalCloud]:
+        """The emulator with the stack of the project in `repo` deployed; everything stopped and joined on
+        exit."""
+        region = program.stack_config(stack, repo).get("aws:region", "us-east-1")
         with emulator.emulator(region):
-            cloud = cls(stack, region)
+            cloud = cls(stack, region, repo)
             try:
-                cloud.deploy(config)
+                cloud.deploy(config, secrets)
                 yield cloud
             finally:
                 cloud.close()
@@ -87,12 +99,20 @@ class LocalCloud:
             self._runtime.listeners.remove(self.function_logs)
         usage.activate(None)
 
-    def deploy(self, config: Mapping[str, Any] | None = None) -> materialize.DeploySummary:
-        """`pulumi up`: config overrides accumulate like `pulumi config set` (keys with or without
-        the project prefix); returns and keeps the summary."""
+    def deploy(
+        self, config: Mapping[str, Any] | None = None, secrets: Mapping[str, str] | None = None
+    ) -> materialize.DeploySummary:
+        """`pulumi up`: config overrides and secrets accumulate like `pulumi config set [--secret]` (keys
+        with or without the project prefix); returns and keeps the summary. A secret the project declares
+        and nobody gave gets a random value, as a developer would set one for an offline run."""
         self.config.update(config or {})
+        self.secrets.update(materialize.qualified_config(secrets, self.repo))
+        for key in program.declared_secrets(self.repo):
+            self.secrets.setdefault(key, token_urlsafe(24))
         with self.recorder.paused():
-            run, summary = materialize.deploy(self.stack, self.state, config=self.config)
+            run, summary = materialize.deploy(
+                self.stack, self.state, config=self.config, repo=self.repo, secrets=self.secrets
+            )
             self.pollers.refresh()
             self.stream_pollers.refresh()
         self.outputs = dict(run.outputs)

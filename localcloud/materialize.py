@@ -125,22 +125,37 @@ def fingerprint(inputs: Mapping[str, Any]) -> str:
     return json.dumps(_fingerprint_value(inputs), sort_keys=True, default=str)
 
 
+# Zip entries get one fixed time and mode, so the same files always make the same bytes.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_ZIP_FILE_MODE = 0o644 << 16
+
+
 def archive_zip(archive: pulumi.AssetArchive) -> bytes:
-    """The deployment package the provider would upload for an `AssetArchive` of files and folders."""
+    """The deployment package the provider would upload for an `AssetArchive` of files and folders.
+
+    Reproducible: entries in name order, each with a fixed time and mode, and no bytecode, so two builds
+    of the same sources (from two fresh installs, say) give byte-identical archives.
+    """
+    entries: dict[str, bytes] = {}
+    for key, asset in archive.assets.items():
+        if isinstance(asset, pulumi.FileAsset):
+            entries[key] = Path(asset.path).read_bytes()
+        elif isinstance(asset, pulumi.StringAsset):
+            entries[key] = asset.text.encode()
+        elif isinstance(asset, pulumi.FileArchive):
+            root = Path(asset.path)
+            for path in root.rglob("*"):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+                    entries[f"{key}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
+        else:
+            raise TypeError(f"unsupported asset {asset!r} at {key}")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for key, asset in sorted(archive.assets.items()):
-            if isinstance(asset, pulumi.FileAsset):
-                bundle.write(asset.path, key)
-            elif isinstance(asset, pulumi.StringAsset):
-                bundle.writestr(key, asset.text)
-            elif isinstance(asset, pulumi.FileArchive):
-                root = Path(asset.path)
-                for path in sorted(root.rglob("*")):
-                    if path.is_file() and "__pycache__" not in path.parts:
-                        bundle.write(path, f"{key}/{path.relative_to(root).as_posix()}")
-            else:
-                raise TypeError(f"unsupported asset {asset!r} at {key}")
+        for name, content in sorted(entries.items()):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = _ZIP_FILE_MODE
+            bundle.writestr(info, content)
     return buffer.getvalue()
 
 
@@ -287,6 +302,11 @@ class MotoMocks(RecordingMocks):
             "aws:cognito/userGroup:UserGroup": self._user_group,
             "aws:cognito/identityPool:IdentityPool": self._identity_pool,
             "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": self._identity_pool_roles,
+            "aws:cloudwatch/eventConnection:EventConnection": self._event_connection,
+            "aws:cloudwatch/eventApiDestination:EventApiDestination": self._event_api_destination,
+            "aws:kms/key:Key": self._kms_key,
+            "aws:sns/topicSubscription:TopicSubscription": self._topic_subscription,
+            "aws:cloudwatch/logMetricFilter:LogMetricFilter": self._log_metric_filter,
         }
 
     def client(self, service: str) -> Any:
@@ -482,6 +502,15 @@ class MotoMocks(RecordingMocks):
         dead_letter = inputs.get("deadLetterConfig")
         if dead_letter and dead_letter.get("arn"):
             target["DeadLetterConfig"] = {"Arn": dead_letter["arn"]}
+        http = inputs.get("httpTarget")
+        if http:
+            target["HttpParameters"] = _without_none(
+                {
+                    "HeaderParameters": http.get("headerParameters"),
+                    "QueryStringParameters": http.get("queryStringParameters"),
+                    "PathParameterValues": http.get("pathParameterValues"),
+                }
+            )
         result = self.client("events").put_targets(Rule=inputs["rule"], EventBusName=bus, Targets=[target])
         if result.get("FailedEntryCount"):
             raise RuntimeError(f"event target {name}: {result['FailedEntries']}")
@@ -1209,13 +1238,125 @@ class MotoMocks(RecordingMocks):
         )
         return inputs["identityPoolId"], dict(inputs)
 
+    # ----------------------------------------------------------------------- EventBridge API destinations
+
+    def _event_connection(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        """Only API-key auth (what the program declares); moto keeps the key in a Secrets Manager secret."""
+        from pulumi.runtime.rpc import unwrap_rpc_secret
+
+        auth = unwrap_rpc_secret(inputs["authParameters"])
+        api_key = auth.get("apiKey")
+        if inputs["authorizationType"] != "API_KEY" or not api_key:
+            raise RuntimeError(f"event connection {name}: only API_KEY authorization is supported offline")
+        key = {"ApiKeyName": api_key["key"], "ApiKeyValue": unwrap_rpc_secret(api_key["value"])}
+        events = self.client("events")
+        settings = {
+            "Name": name,
+            "AuthorizationType": "API_KEY",
+            "AuthParameters": {"ApiKeyAuthParameters": key},
+            "Description": inputs.get("description") or "",
+        }
+        if prior is None:
+            events.create_connection(**settings)
+        else:
+            events.update_connection(**settings)
+            # moto's UpdateConnection leaves the secret as it was: write the key where a delivery reads it.
+            stored = {"api_key_name": key["ApiKeyName"], "api_key_value": key["ApiKeyValue"]}
+            self.client("secretsmanager").put_secret_value(
+                SecretId=prior.state["secretArn"], SecretString=json.dumps(stored)
+            )
+        described = events.describe_connection(Name=name)
+        state = {
+            **inputs,
+            "name": name,
+            "arn": described["ConnectionArn"],
+            "secretArn": described["SecretArn"],
+        }
+        return name, state
+
+    def _event_api_destination(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        events = self.client("events")
+        settings = _without_none(
+            {
+                "Name": name,
+                "ConnectionArn": inputs["connectionArn"],
+                "InvocationEndpoint": inputs["invocationEndpoint"],
+                "HttpMethod": inputs["httpMethod"],
+                "InvocationRateLimitPerSecond": _int(inputs.get("invocationRateLimitPerSecond")),
+                "Description": inputs.get("description") or "",
+            }
+        )
+        if prior is None:
+            events.create_api_destination(**settings)
+        else:
+            events.update_api_destination(**settings)
+        arn = events.describe_api_destination(Name=name)["ApiDestinationArn"]
+        return name, {**inputs, "name": name, "arn": arn}
+
+    # ----------------------------------------------------------------------- KMS, alarm delivery
+
+    def _kms_key(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        kms = self.client("kms")
+        if prior is None:
+            metadata = kms.create_key(
+                **_without_none({"Description": inputs.get("description"), "Policy": inputs.get("policy")})
+            )["KeyMetadata"]
+            key_id = metadata["KeyId"]
+        else:
+            key_id = prior.id
+            if inputs.get("policy"):
+                kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=inputs["policy"])
+            kms.update_key_description(KeyId=key_id, Description=inputs.get("description") or "")
+        if inputs.get("enableKeyRotation"):
+            kms.enable_key_rotation(KeyId=key_id)
+        elif prior is not None:
+            kms.disable_key_rotation(KeyId=key_id)
+        arn = kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+        return key_id, {**inputs, "arn": arn, "keyId": key_id}
+
+    def _topic_subscription(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        sns = self.client("sns")
+        if prior is not None:
+            sns.unsubscribe(SubscriptionArn=prior.id)
+        arn = sns.subscribe(
+            TopicArn=inputs["topic"],
+            Protocol=inputs["protocol"],
+            Endpoint=inputs["endpoint"],
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        return arn, {**inputs, "arn": arn}
+
+    def _log_metric_filter(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        logs = self.client("logs")
+        if prior is not None and prior.inputs["logGroupName"] != inputs["logGroupName"]:
+            logs.delete_metric_filter(logGroupName=prior.inputs["logGroupName"], filterName=name)
+        transformation = inputs["metricTransformation"]
+        logs.put_metric_filter(
+            logGroupName=inputs["logGroupName"],
+            filterName=name,
+            filterPattern=inputs["pattern"],
+            metricTransformations=[
+                _without_none(
+                    {
+                        "metricName": transformation["name"],
+                        "metricNamespace": transformation["namespace"],
+                        "metricValue": transformation["value"],
+                        "defaultValue": float(transformation["defaultValue"])
+                        if transformation.get("defaultValue") is not None
+                        else None,
+                    }
+                )
+            ],
+        )
+        return name, {**inputs, "name": name}
+
 
 # --------------------------------------------------------------------------- deploy = pulumi up
 
 
-def qualified_config(overrides: Mapping[str, Any] | None) -> dict[str, str]:
+def qualified_config(overrides: Mapping[str, Any] | None, repo: Path = program.REPO_ROOT) -> dict[str, str]:
     """Config overrides as the CLI hands them over: fully qualified keys, values as text."""
-    project = program.project_name()
+    project = program.project_name(repo)
     result = {}
     for key, value in (overrides or {}).items():
         qualified = key if ":" in key else f"{project}:{key}"
@@ -1236,17 +1377,22 @@ def deploy(
     config: Mapping[str, Any] | None = None,
     program_fn: Callable[[], Any] | None = None,
     repo: Path = program.REPO_ROOT,
+    secrets: Mapping[str, Any] | None = None,
 ) -> tuple[program.ProgramRun, DeploySummary]:
-    """Evaluate the program for `stack` and create/update its resources in the running emulator."""
+    """Evaluate the program for `stack` and create/update its resources in the running emulator.
+
+    `repo` is the project's folder; `secrets` are set like `pulumi config set --secret` (keys with or
+    without the project prefix)."""
     values = program.stack_config(stack, repo)
-    overrides = qualified_config(config)
+    overrides = qualified_config(config, repo)
     region = {**values, **overrides}.get("aws:region", "us-east-1")
     summary = DeploySummary(stack=stack)
     mocks = MotoMocks(region, state, summary)
     saved_region = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region
     try:
-        run = program.run(stack, program_fn, config=overrides, mocks=mocks, repo=repo)
+        secret_values = qualified_config(secrets, repo)
+        run = program.run(stack, program_fn, config=overrides, mocks=mocks, repo=repo, secrets=secret_values)
     finally:
         if saved_region is not None:
             os.environ["AWS_DEFAULT_REGION"] = saved_region

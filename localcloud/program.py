@@ -33,6 +33,29 @@ def stack_names(repo: Path = REPO_ROOT) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in repo.glob("Pulumi.*.yaml"))
 
 
+def project_dirs() -> list[Path]:
+    """Every Pulumi project of this repo: the shop (the repo root) and each folder with a Pulumi.yaml."""
+    return [REPO_ROOT, *sorted(p.parent for p in REPO_ROOT.glob("*/Pulumi.yaml"))]
+
+
+def project_dir(project: str | Path = ".") -> Path:
+    """A Pulumi project of this repo by folder (``"."``: the shop; ``"fulfillment"``), or any folder path."""
+    folder = Path(project)
+    folder = (folder if folder.is_absolute() else REPO_ROOT / folder).resolve()
+    if not (folder / "Pulumi.yaml").is_file():
+        known = ", ".join("." if p == REPO_ROOT else p.name for p in project_dirs())
+        raise FileNotFoundError(f"{folder} has no Pulumi.yaml; this repo's projects are: {known}")
+    return folder
+
+
+def declared_secrets(repo: Path = REPO_ROOT) -> list[str]:
+    """The project's config keys declared ``secret: true`` in Pulumi.yaml, fully qualified."""
+    project = yaml.safe_load((repo / "Pulumi.yaml").read_text())
+    return [
+        f"{project['name']}:{key}" for key, spec in project.get("config", {}).items() if spec.get("secret")
+    ]
+
+
 def stack_config(stack: str, repo: Path = REPO_ROOT) -> dict[str, str]:
     """What the CLI hands the program for `stack`: project defaults overlaid by the stack file, as text."""
     project = yaml.safe_load((repo / "Pulumi.yaml").read_text())
@@ -104,7 +127,12 @@ _ARN_SHAPES: dict[str, str] = {
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
     "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+    "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{name}",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:cloudwatch/eventConnection:EventConnection": "arn:aws:events:{region}:{account}:connection/{name}/1",
+    "aws:cloudwatch/eventApiDestination:EventApiDestination": (
+        "arn:aws:events:{region}:{account}:api-destination/{name}/1"
+    ),
 }
 # Input that carries the physical name, where it is not `name`.
 NAME_INPUTS: dict[str, str] = {
@@ -164,12 +192,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str):
         self.region = region
 
+    @staticmethod
+    def _seed(args: pulumi.runtime.MockResourceArgs) -> str:
+        """What a made-up name or id derives from: two projects' stacks of one name never share one."""
+        return f"{pulumi.get_project()}:{pulumi.get_stack()}:{args.typ}:{args.name}"
+
     def physical_name(self, args: pulumi.runtime.MockResourceArgs) -> str:
         key = NAME_INPUTS.get(args.typ, "name")
         if args.inputs.get(key):
             return args.inputs[key]
         # Like Pulumi's random suffix: differs between stacks, stable between runs of one stack.
-        suffix = hashlib.sha256(f"{pulumi.get_stack()}:{args.typ}:{args.name}".encode()).hexdigest()[:7]
+        suffix = hashlib.sha256(self._seed(args).encode()).hexdigest()[:7]
         prefix = args.inputs.get("namePrefix")
         return f"{prefix}{suffix}" if prefix else f"{args.name}-{suffix}"
 
@@ -187,7 +220,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:dynamodb/table:Table" and args.inputs.get("streamEnabled"):
             state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
         if args.typ in _FRONT_DOOR_STATE:
-            resource_id = hashlib.sha256(f"{pulumi.get_stack()}:{args.typ}:{args.name}".encode()).hexdigest()
+            resource_id = hashlib.sha256(self._seed(args).encode()).hexdigest()
             state.update(_FRONT_DOOR_STATE[args.typ](self.region, resource_id[:10], args.inputs))
             return state["id"], state
         if args.typ == "aws:lambda/function:Function":
@@ -252,20 +285,24 @@ def run(
     config: Mapping[str, str] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
     repo: Path = REPO_ROOT,
+    secrets: Mapping[str, str] | None = None,
 ) -> ProgramRun:
-    """Evaluate `program` (default: the repo's `__main__.py`) for `stack` and return what it declared.
+    """Evaluate `program` (default: the project's `__main__.py`, the project being the folder `repo`)
+    for `stack` and return what it declared.
 
-    `config` overrides single keys (fully qualified, e.g. ``{"serverlesspresso:capacity": "3"}``).
+    `config` overrides single keys (fully qualified, e.g. ``{"serverlesspresso:capacity": "3"}``);
+    `secrets` are keys set as secrets, as `pulumi config set --secret` would (e.g. the partner's API key).
     """
     values = stack_config(stack, repo)
     values.update(config or {})
+    values.update(secrets or {})
     region = values.get("aws:region", "us-east-1")
     mocks = mocks or RecordingMocks(region)
     monitor = RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_all_config(values)
+        pulumi.runtime.set_all_config(values, list(secrets or {}))
         pulumi.runtime.set_mocks(
             mocks, project=project_name(repo), stack=stack, preview=False, monitor=monitor
         )
@@ -287,6 +324,6 @@ def run(
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         pulumi_settings.reset_options()
-        pulumi.runtime.set_all_config({})
+        pulumi.runtime.set_all_config({}, [])
         asyncio.set_event_loop(None)
         loop.close()

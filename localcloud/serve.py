@@ -10,7 +10,8 @@ Beside the APIs, ``<iotFeed><topic>`` (``iotFeed`` = ``http://127.0.0.1:<port>/i
 apps would receive on an IoT topic as server-sent events: one ``data:`` line per message, the published
 ``{type, detail}`` JSON (``?replay=1`` first sends what the topic already had). Three users are created in
 the stack's user pool (the admin and the barista in the `admin` group), and everything a client needs is
-written, once it is all ready, to the outputs file.
+written, once it is all ready, to the outputs file. ``--project fulfillment`` serves the order fulfillment
+instead: its Producer API is open (SYSTEM §9), so there is no user pool and no users.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from localcloud.stack_options import config_overrides, stack_argument
+from localcloud.stack_options import checked_config, project_argument, secret_overrides, stack_argument
 
 HOST = "127.0.0.1"
 IOT_FEED_PATH = "/iot"
@@ -174,6 +175,7 @@ def settings_document(outputs: Mapping[str, Any], front: FrontDoor, users: Mappi
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     stack_argument(parser)
+    project_argument(parser)
     parser.add_argument("--port", type=int, default=4510, help="port of the REST APIs (0: any free port)")
     parser.add_argument(
         "--aws-port", type=int, default=None, help="port of the AWS endpoint (default: --port + 1; 0: any)"
@@ -192,16 +194,23 @@ def command(args: argparse.Namespace, console: Any) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with (
-        LocalCloud.running(args.stack, config_overrides(args.config)) as cloud,
+        LocalCloud.running(
+            args.stack,
+            checked_config(args.config, args.stack, repo=args.project),
+            repo=args.project,
+            secrets=secret_overrides(args.secret),
+        ) as cloud,
         serving(args.port, aws_port) as front,
     ):
-        users = create_users(cloud.outputs["userPoolId"])
+        has_apps = "userPoolId" in cloud.outputs  # the shop's front door; the fulfillment API is open
+        users = create_users(cloud.outputs["userPoolId"]) if has_apps else {}
         document = settings_document(cloud.outputs, front, users)
         for key, url in document["outputs"].items():
             if isinstance(url, str) and url.startswith(front.api_base):
                 console.print(f"{key}: {url}")
         console.print(f"AWS endpoint (boto3 / aws --endpoint-url): {front.aws_endpoint}")
-        console.print(f"IoT topics as server-sent events: curl -N {front.iot_feed}serverlesspresso-admin")
+        if has_apps:
+            console.print(f"IoT topics as server-sent events: curl -N {front.iot_feed}serverlesspresso-admin")
         for role, user in users.items():
             console.print(f"user {role}: {user.email} / {user.password}")
         if args.outputs_file:

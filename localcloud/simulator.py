@@ -635,12 +635,14 @@ def _dashboard_sums(cloud: Any, since: datetime) -> dict[str, float]:
 
 
 def _dead_letters(cloud: Any) -> dict[str, int]:
+    """Messages in each dead-letter queue of the stack (the queues the program names ``...-dlq``; their
+    physical names end in Pulumi's random suffix, so the name alone does not tell)."""
     sqs = cloud.client("sqs")
     waiting = {}
-    for url in sqs.list_queues().get("QueueUrls", []):
-        name = url.rsplit("/", 1)[-1]
-        if not name.lower().endswith("dlq"):
+    for queue in cloud.state.of_type("aws:sqs/queue:Queue"):
+        if not queue.name.endswith("-dlq"):
             continue
+        name, url = queue.state["name"], queue.state["url"]
         attributes = sqs.get_queue_attributes(
             QueueUrl=url,
             AttributeNames=[
@@ -808,31 +810,45 @@ def _observe(
 # --------------------------------------------------------------------------- the `simulate` command
 
 
+MAX_ORDERS = 100_000
+MAX_WORKERS = 64
+
+
 def add_arguments(parser: Any) -> None:
-    from localcloud.stack_options import stack_argument
+    """Every option is checked as it is parsed, so a bad value stops the command before any deploy."""
+    from localcloud.stack_options import fraction, stack_argument, whole_number
 
     stack_argument(parser)
-    parser.add_argument("--orders", type=int, default=50, help="customers who scan the QR code (default 50)")
+    parser.add_argument(
+        "--orders",
+        type=whole_number(1, MAX_ORDERS),
+        default=50,
+        help="customers who scan the QR code (default 50)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="same seed, same day (default 1)")
     parser.add_argument(
         "--close-shop-at",
-        type=float,
+        type=fraction,
         default=None,
         metavar="FRACTION",
         help="close the shop for one wave at this point of the day (0..1), then reopen",
     )
-    parser.add_argument("--workers", type=int, default=4, help="threads driving customers and baristas")
+    parser.add_argument(
+        "--workers",
+        type=whole_number(1, MAX_WORKERS),
+        default=4,
+        help=f"threads driving customers and baristas (1..{MAX_WORKERS})",
+    )
 
 
 def command(args: Any, console: Any) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from localcloud.cloud import LocalCloud
-    from localcloud.stack_options import config_overrides
+    from localcloud.stack_options import checked_config
 
-    if args.orders < 1:
-        raise SystemExit("--orders must be at least 1")
-    with LocalCloud.running(args.stack, config_overrides(args.config)) as cloud:
+    overrides = checked_config(args.config, args.stack)
+    with LocalCloud.running(args.stack, overrides) as cloud:
         menu_item = cloud.table("shop-data-config").get_item(Key={"PK": "menu"}).get("Item")
         capacity = _capacity(cloud)
         plan = plan_day(

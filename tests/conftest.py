@@ -32,17 +32,63 @@ def aws():
         yield
 
 
+# The repo's Pulumi projects (project name → folder, settings module) and the secrets their stacks need
+# under mocks, as `pulumi config set --secret` would have set them.
+PROJECTS = {
+    "serverlesspresso": (REPO_ROOT, "config"),
+    "fulfillment": (REPO_ROOT / "fulfillment", "fulfillment.settings"),
+}
+TEST_SECRETS = {"fulfillment": {"fulfillment:usOrdersApiKey": "test-partner-api-key"}}
+
+
+class ProjectStack(str):
+    """A stack name that knows its project: `program_run(stack)` runs that project's program. It is the
+    plain stack name everywhere else (``f"{stack}"``, comparisons, `load_config(stack, ...)`)."""
+
+    project: str
+    repo: Path
+
+    def __new__(cls, name: str, project: str) -> ProjectStack:
+        made = super().__new__(cls, name)
+        made.project = project
+        made.repo = PROJECTS[project][0]
+        return made
+
+    @property
+    def settings(self):
+        """The project's settings module (`config` for the shop), with `load_config` and `PROJECT`."""
+        import importlib
+
+        return importlib.import_module(PROJECTS[self.project][1])
+
+    def __repr__(self) -> str:
+        return f"{self.project}/{str.__str__(self)}"
+
+
+def every_project_stack() -> list[ProjectStack]:
+    from localcloud import program
+
+    return [
+        ProjectStack(name, project)
+        for project, (repo, _) in PROJECTS.items()
+        for name in program.stack_names(repo)
+    ]
+
+
 @pytest.fixture(scope="session")
 def program_run():
-    """`program_run(stack)`: the whole program under mocks with that stack's real config (cached)."""
+    """`program_run(stack)`: the whole program under mocks with that stack's real config (cached). A plain
+    name is a stack of the shop; a `ProjectStack` (the `project_stack` fixture) one of its project."""
     from localcloud import program
 
     runs = {}
 
     def run(stack: str):
-        if stack not in runs:
-            runs[stack] = program.run(stack)
-        return runs[stack]
+        project = getattr(stack, "project", "serverlesspresso")
+        key = (project, str.__str__(stack))
+        if key not in runs:
+            runs[key] = program.run(key[1], repo=PROJECTS[project][0], secrets=TEST_SECRETS.get(project))
+        return runs[key]
 
     return run
 
@@ -55,7 +101,13 @@ def _stack_names():
 
 @pytest.fixture(params=_stack_names())
 def stack(request):
-    """Each stack that has a `Pulumi.<stack>.yaml`, in turn."""
+    """Each stack of the shop that has a `Pulumi.<stack>.yaml`, in turn."""
+    return request.param
+
+
+@pytest.fixture(params=every_project_stack(), ids=repr)
+def project_stack(request) -> ProjectStack:
+    """Each stack of every project of the repo (the shop's and the order fulfillment's), in turn."""
     return request.param
 
 

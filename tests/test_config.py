@@ -39,7 +39,14 @@ def test_defaults_are_the_specified_shop():
     assert loaded.observability.log_retention_days == 14
     assert loaded.metrics.sinks == ("dynamodb", "cloudwatch")
     assert (loaded.metrics.batch_size, loaded.metrics.batch_window_seconds) == (10, 30)
-    assert loaded.metrics.reserved_concurrency == 1
+    # Two, not the workshop's one: Lambda's smallest maximum concurrency for an SQS mapping, which the
+    # consumer reserves in full so its batches are never throttled (see components/metrics_pipeline.py).
+    assert loaded.metrics.reserved_concurrency == 2
+    assert loaded.observability.alarm_email == ""
+
+
+def test_an_alarm_email_is_kept_for_the_alarm_topic():
+    assert load(alarmEmail="oncall@example.com").observability.alarm_email == "oncall@example.com"
 
 
 def test_text_values_from_the_cli_are_typed():
@@ -103,6 +110,17 @@ def test_text_values_from_the_cli_are_typed():
             "serverlesspresso:retainData = True is not allowed; expected deletionProtection true as well",
         ),
         ({"alarmTopicArn": "my-topic"}, "serverlesspresso:alarmTopicArn = 'my-topic' is not allowed"),
+        (
+            {"alarmEmail": "oncall at example.com"},
+            "serverlesspresso:alarmEmail = 'oncall at example.com' is not allowed; "
+            "expected one e-mail address",
+        ),
+        ({"alarmEmail": "a@b.c, d@e.f"}, "serverlesspresso:alarmEmail = 'a@b.c, d@e.f' is not allowed"),
+        (
+            {"metricsReservedConcurrency": "1"},
+            "serverlesspresso:metricsReservedConcurrency = 1 is not allowed; "
+            "expected an integer from 2 to 1000",
+        ),
         ({"capacty": "20"}, "serverlesspresso:capacty is not a setting of this project"),
     ],
 )

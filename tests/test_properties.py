@@ -1,12 +1,15 @@
-"""Properties that must hold for every resource the program records, in every stack."""
+"""Properties that must hold for every resource the program records, in every stack of both projects
+(the shop and the order fulfillment)."""
 
 from __future__ import annotations
 
 import json
 
-import config
+import pytest
+
 from components.iam import AWS_MANDATED_WILDCARDS
 from localcloud.program import NAME_INPUTS
+from tests.conftest import every_project_stack
 
 POLICY_INPUTS = {
     "aws:iam/rolePolicy:RolePolicy": "policy",
@@ -17,6 +20,19 @@ EXPLICIT_NAME_INPUTS = ("name", "namePrefix", "policyName", *NAME_INPUTS.values(
 # Names that only have to be unique inside a parent the stack owns: the `admin` group (a fixed name the
 # apps rely on) inside the stack's user pool, an authorizer inside the stack's API.
 NAMED_INSIDE_A_STACK_RESOURCE = ("aws:cognito/userGroup:UserGroup", "aws:apigateway/authorizer:Authorizer")
+# What each project must declare, so that a property below can never hold because nothing was checked.
+SEED_ITEMS = {
+    "serverlesspresso": {"shop-data-seed-config", "shop-data-seed-menu", "shop-data-seed-counter"},
+    "fulfillment": set(),
+}
+API_PATHS_AT_LEAST = {"serverlesspresso": 7, "fulfillment": 1}
+SERVICE_INTEGRATIONS_AT_LEAST = {"serverlesspresso": 1, "fulfillment": 0}
+
+
+@pytest.fixture
+def stack(project_stack):
+    """Every property below is checked for every stack of every project."""
+    return project_stack
 
 
 def _policies(run):
@@ -36,16 +52,16 @@ def test_every_aws_resource_goes_through_the_tagged_stack_provider(program_run, 
     default_tags = provider.inputs["defaultTags"]
     # Provider inputs reach the engine as JSON text.
     tags = (json.loads(default_tags) if isinstance(default_tags, str) else default_tags)["tags"]
-    expected = config.load_config(
+    expected = stack.settings.load_config(
         stack,
         {
             k.split(":", 1)[1]: v
             for k, v in provider_config(stack).items()
-            if k.startswith("serverlesspresso:")
+            if k.startswith(f"{stack.project}:")
         },
         provider.inputs["region"],
     ).tags
-    assert tags == {"project": "serverlesspresso", "stack": stack, **expected}
+    assert tags == {"project": stack.project, "stack": stack, **expected}
     for resource in run.resources:
         if resource.type.startswith("aws:"):
             assert resource.provider.startswith(provider.urn), resource.urn
@@ -54,12 +70,12 @@ def test_every_aws_resource_goes_through_the_tagged_stack_provider(program_run, 
 def provider_config(stack):
     from localcloud import program
 
-    return program.stack_config(stack)
+    return program.stack_config(stack, stack.repo)
 
 
 def test_every_log_group_has_the_stack_retention(program_run, stack):
     run = program_run(stack)
-    retention = int(provider_config(stack)["serverlesspresso:logRetentionDays"])
+    retention = int(provider_config(stack)[f"{stack.project}:logRetentionDays"])
     groups = run.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert groups
     for group in groups:
@@ -94,7 +110,7 @@ def test_every_physical_name_we_choose_is_scoped_to_the_stack(program_run, stack
         for key in EXPLICIT_NAME_INPUTS:
             value = resource.inputs.get(key)
             if value:
-                assert f"serverlesspresso-{stack}" in value, f"{resource.urn} hard-codes {key}={value!r}"
+                assert f"{stack.project}-{stack}" in value, f"{resource.urn} hard-codes {key}={value!r}"
 
 
 def test_two_stacks_in_one_account_never_share_a_physical_name(program_run):
@@ -107,8 +123,11 @@ def test_two_stacks_in_one_account_never_share_a_physical_name(program_run):
             if r.state.get(k)
         }
 
-    assert physical_names("dev") and physical_names("staging")
-    assert physical_names("dev").isdisjoint(physical_names("staging"))
+    stacks = every_project_stack()
+    for index, one in enumerate(stacks):
+        assert physical_names(one), repr(one)
+        for other in stacks[index + 1 :]:
+            assert physical_names(one).isdisjoint(physical_names(other)), (one, other)
 
 
 def test_every_rule_target_retries_and_dead_letters(program_run, stack):
@@ -146,11 +165,7 @@ def test_every_table_is_encrypted_at_rest(program_run, stack):
 
 def test_seed_items_can_never_be_rewritten_by_a_later_update(program_run, stack):
     items = program_run(stack).of_type("aws:dynamodb/tableItem:TableItem")
-    assert {i.name for i in items} >= {
-        "shop-data-seed-config",
-        "shop-data-seed-menu",
-        "shop-data-seed-counter",
-    }
+    assert {i.name for i in items} >= SEED_ITEMS[stack.project]
     for item in items:
         assert "item" in item.ignore_changes, f"{item.name} would be reset by the next pulumi up"
 
@@ -168,8 +183,9 @@ def test_every_dead_letter_queue_raises_an_alarm_on_the_stack_topic(program_run,
         assert alarmed.get(queue.state["name"]) == [run.outputs["alarmTopicArn"]], queue.name
 
 
-# The only methods anyone may call without signing in (SYSTEM §8): the menu and settings for the apps.
-PUBLIC_ROUTES = {("GET", "config")}
+# The only methods anyone may call without signing in: the menu and settings for the apps (SYSTEM §8), and
+# the order fulfillment's Producer API (SYSTEM §9).
+PUBLIC_ROUTES = {"serverlesspresso": {("GET", "config")}, "fulfillment": {("GET", "")}}
 
 
 def _api_paths(run):
@@ -192,10 +208,10 @@ def _api_paths(run):
 
 def test_every_api_method_requires_a_cognito_token_unless_it_is_a_documented_public_route(program_run, stack):
     paths = _api_paths(program_run(stack))
-    assert len(paths) >= 7
+    assert len(paths) >= API_PATHS_AT_LEAST[stack.project]
     for (_, path), by_method in paths.items():
         for verb, method in by_method.items():
-            if verb == "OPTIONS" or (verb, path.strip("/")) in PUBLIC_ROUTES:
+            if verb == "OPTIONS" or (verb, path.strip("/")) in PUBLIC_ROUTES[stack.project]:
                 continue
             assert method.inputs["authorization"] == "COGNITO_USER_POOLS", (verb, path)
             assert method.inputs["authorizerId"], (verb, path)
@@ -225,10 +241,97 @@ def test_every_service_integration_may_call_exactly_its_own_action(program_run, 
     service_calls = [
         i for i in run.of_type("aws:apigateway/integration:Integration") if i.inputs["type"] == "AWS"
     ]
-    assert service_calls
+    assert len(service_calls) >= SERVICE_INTEGRATIONS_AT_LEAST[stack.project]
     for integration in service_calls:
         service, _, operation = integration.inputs["uri"].split(":", 4)[-1].partition(":action/")
         role = roles[integration.inputs["credentials"]]
         [statement] = policies[role.id]["Statement"]
         assert statement["Action"] == [f"{service}:{operation}"], integration.name
         assert all(arn.startswith(f"arn:aws:{service}:") for arn in statement["Resource"]), integration.name
+
+
+# --- alarms reach someone; queue consumers are never throttled (issue 11) ---------------------------
+# Checked for the shop's stacks; the order fulfillment still creates its topic with the AWS-managed key.
+
+
+def _shop_stacks():
+    from localcloud import program
+
+    return program.stack_names()
+
+
+def _allows(statement, principal_service, action):
+    principals = statement.get("Principal", {})
+    services = _as_list(principals.get("Service", [])) if isinstance(principals, dict) else []
+    actions = _as_list(statement["Action"])
+    granted = any(a == action or (a.endswith("*") and action.startswith(a[:-1])) for a in actions)
+    return statement["Effect"] == "Allow" and principal_service in services and granted
+
+
+@pytest.mark.parametrize("shop_stack", _shop_stacks())
+def test_every_alarm_topic_can_be_published_to_by_cloudwatch_under_its_key_policy(program_run, shop_stack):
+    run = program_run(shop_stack)
+    topics = {topic.state["arn"]: topic for topic in run.of_type("aws:sns/topic:Topic")}
+    keys = {ref: key for key in run.of_type("aws:kms/key:Key") for ref in (key.state["arn"], key.id)}
+    alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert alarms
+    for alarm in alarms:
+        assert alarm.inputs["alarmActions"], alarm.name
+        for topic_arn in alarm.inputs["alarmActions"]:
+            topic = topics[topic_arn]
+            key_ref = topic.inputs.get("kmsMasterKeyId")
+            if not key_ref:
+                continue  # an unencrypted topic needs no key permission
+            assert key_ref in keys, (
+                f"{topic.name} is encrypted with {key_ref!r}, a key whose policy is not ours"
+            )
+            statements = json.loads(keys[key_ref].inputs["policy"])["Statement"]
+            for needed in ("kms:Decrypt", "kms:GenerateDataKey"):
+                assert any(_allows(s, "cloudwatch.amazonaws.com", needed) for s in statements), (
+                    f"CloudWatch may not {needed} with the key of {topic.name}, so {alarm.name} never arrives"
+                )
+
+
+@pytest.mark.parametrize("shop_stack", _shop_stacks())
+def test_every_function_and_workflow_raises_alarms_on_the_alarm_topic(program_run, shop_stack):
+    run = program_run(shop_stack)
+    topic = run.outputs["alarmTopicArn"]
+    watched = {}
+    for alarm in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        assert alarm.inputs["alarmActions"] == [topic], alarm.name
+        for value in alarm.inputs.get("dimensions", {}).values():
+            watched.setdefault(value, set()).add(alarm.inputs["metricName"])
+    for function in run.of_type("aws:lambda/function:Function"):
+        assert "Errors" in watched.get(function.state["name"], set()), function.name
+    machines = run.of_type("aws:sfn/stateMachine:StateMachine")
+    assert machines
+    filters = {
+        f.inputs["metricTransformation"]["name"]
+        for f in run.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    }
+    alarmed_metrics = {a.inputs["metricName"] for a in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    for machine in machines:
+        assert "ExecutionsTimedOut" in watched.get(machine.state["arn"], set()), machine.name
+        fails_alarmed = "ExecutionsFailed" in watched.get(machine.state["arn"], set())
+        assert fails_alarmed or any(name in alarmed_metrics for name in filters if machine.name in name), (
+            machine.name
+        )
+
+
+@pytest.mark.parametrize("shop_stack", _shop_stacks())
+def test_no_queue_consumer_can_be_throttled_into_its_dead_letter_queue(program_run, shop_stack):
+    run = program_run(shop_stack)
+    functions = {f.state["arn"]: f for f in run.of_type("aws:lambda/function:Function")}
+    mappings = [
+        m
+        for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+        if ":sqs:" in m.inputs["eventSourceArn"]
+    ]
+    assert mappings
+    for mapping in mappings:
+        maximum = (mapping.inputs.get("scalingConfig") or {}).get("maximumConcurrency")
+        reserved = functions[mapping.inputs["functionName"]].inputs.get("reservedConcurrentExecutions")
+        assert maximum, f"{mapping.name} polls with as many batches as Lambda likes"
+        assert reserved is None or maximum <= reserved, (
+            f"{mapping.name}: {maximum} batches, {reserved} reserved"
+        )

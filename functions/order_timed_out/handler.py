@@ -31,6 +31,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-        logger.info("Order is unknown or no longer open; left as it is")
+        logger.info("Order is unknown, no longer open or another run's; left as it is")
         return
     logger.info("Timed-out order cancelled")

@@ -6,8 +6,7 @@ Pure functions only; the handler and the ledger do the AWS calls.
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,8 @@ SALE_DETAIL_TYPE = "OrderManager.WaitingCompletion"
 
 AGGREGATE_PK = "Aggregate"
 TOTAL_SALES = "TotalSales"
-EVENT_MARKER_PK = "Event"
+SALE_MARKER_PK = "Sale"
+MAX_RUN_ID_BYTES = 2048
 
 # CloudWatch identity of the counts. EMF keeps dimension values and metric values as members of one JSON
 # object, so a metric cannot share its name with its own dimension (`Drink` / `Drink=...`).
@@ -39,8 +39,14 @@ class MalformedEvent(ValueError):
 
 @dataclass(frozen=True)
 class Sale:
-    """One drink sold, attributed to the UTC day of the event."""
+    """One drink sold, attributed to the UTC day of the event.
 
+    ``sale_id`` is what makes it one sale: the OrderProcessor run that took the order (``executionId``), so
+    a repeated announcement of the order is still one sale; an event without a run (the load test's
+    synthetic sales) is a sale of its own, by event id, so an SQS redelivery is still one sale.
+    """
+
+    sale_id: str
     event_id: str
     day: str
     drink: str
@@ -114,6 +120,17 @@ def drink_of(detail: Any) -> str | None:
     return drink
 
 
+def sale_id_of(event_id: str, detail: Any) -> str:
+    run = detail.get("executionId") if isinstance(detail, Mapping) else None
+    if isinstance(run, str) and run:
+        try:
+            if len(run.encode("utf-8")) <= MAX_RUN_ID_BYTES:
+                return f"run#{run}"
+        except UnicodeEncodeError:
+            pass
+    return f"event#{event_id}"
+
+
 def read_sale(event: Mapping[str, Any]) -> Sale | NotASale:
     """Classify one EventBridge event. Raises MalformedEvent when it cannot be an event at all."""
     event_id = event.get("id")
@@ -125,7 +142,7 @@ def read_sale(event: Mapping[str, Any]) -> Sale | NotASale:
     drink = drink_of(event.get("detail"))
     if drink is None:
         return NotASale(event_id, "no usable detail.drinkOrder.drink")
-    return Sale(event_id=event_id, day=day, drink=drink)
+    return Sale(sale_id=sale_id_of(event_id, event.get("detail")), event_id=event_id, day=day, drink=drink)
 
 
 def aggregate_keys(sale: Sale) -> list[dict[str, str]]:
@@ -136,13 +153,11 @@ def aggregate_keys(sale: Sale) -> list[dict[str, str]]:
     ]
 
 
-def marker_key(event_id: str) -> dict[str, str]:
-    """The item that records that an event id has been counted."""
-    return {"PK": EVENT_MARKER_PK, "SK": event_id}
+def marker_key(sale_id: str) -> dict[str, str]:
+    """The item that records that a sale has been counted."""
+    return {"PK": SALE_MARKER_PK, "SK": sale_id}
 
 
-def metric_counts(sales: Iterable[Sale]) -> dict[str, int]:
-    """Count per ``Drink`` dimension value, including ``Total Orders``."""
-    counts = Counter(sale.drink for sale in sales)
-    total = sum(counts.values())
-    return {**counts, TOTAL_ORDERS: total} if total else {}
+def metric_dimensions(sale: Sale) -> tuple[str, str]:
+    """The ``Drink`` values a sale counts 1 for: its drink and the total."""
+    return (sale.drink, TOTAL_ORDERS)

@@ -1,8 +1,10 @@
 """PublishMetrics: count drink sales from the metrics queue, one SQS record at a time.
 
 Outcome per record (the event source mapping uses ReportBatchItemFailures):
-- a sale not seen before → daily aggregates and/or CloudWatch counts; acknowledged;
-- a sale whose event id was already counted (redelivery, duplicate on the bus) → acknowledged, not counted;
+- a sale not seen before → daily aggregates and/or CloudWatch counts; acknowledged. Its EMF lines are
+  printed as soon as it is committed, so a timeout later in the batch loses none of them;
+- a sale counted before (an SQS redelivery, the same event twice on the bus, the order announced again by
+  its run) → acknowledged, not counted;
 - an event without a usable drink → logged, acknowledged (a poison message never loops);
 - a body that is not an EventBridge event (not JSON, no id, unreadable time) → reported as failed, so it
   reaches the dead-letter queue after the queue's receive limit and its alarm shows the misrouting;
@@ -11,7 +13,6 @@ Outcome per record (the event source mapping uses ReportBatchItemFailures):
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import boto3
@@ -23,7 +24,7 @@ from aggregates import (
     MalformedEvent,
     NotASale,
     Sale,
-    metric_counts,
+    metric_dimensions,
     parse_body,
     parse_sinks,
     read_sale,
@@ -47,7 +48,7 @@ logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def count_record(record: SQSRecord, counted: list[Sale]) -> None:
+def count_record(record: SQSRecord) -> None:
     try:
         outcome = read_sale(parse_body(record.body))
     except MalformedEvent as error:
@@ -63,34 +64,27 @@ def count_record(record: SQSRecord, counted: list[Sale]) -> None:
         )
         return
     if LEDGER.record_once(outcome):
-        counted.append(outcome)
+        if SINK_CLOUDWATCH in SINKS:
+            publish_sale(outcome)
     else:
         logger.info(
-            "Event already counted", extra={"message_id": record.message_id, "event_id": outcome.event_id}
+            "Sale already counted",
+            extra={"message_id": record.message_id, "event_id": outcome.event_id, "sale_id": outcome.sale_id},
         )
 
 
-def publish_counts(sales: list[Sale]) -> None:
-    """One EMF document per ``Drink`` value; no ``service`` dimension, so the metric identity is exactly
-    namespace + metric name + ``Drink``."""
-    for drink, count in metric_counts(sales).items():
+def publish_sale(sale: Sale) -> None:
+    """One EMF document per ``Drink`` value the sale counts for, printed now; no ``service`` dimension,
+    so the metric identity is exactly namespace + metric name + ``Drink``."""
+    for drink in metric_dimensions(sale):
         metrics = EphemeralMetrics(namespace=NAMESPACE, service="")
         metrics.add_dimension(name=DRINK_DIMENSION, value=drink)
-        metrics.add_metric(name=METRIC_NAME, unit=MetricUnit.Count, value=count)
+        metrics.add_metric(name=METRIC_NAME, unit=MetricUnit.Count, value=1)
         metrics.flush_metrics()
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    counted: list[Sale] = []
-    try:
-        return process_partial_response(
-            event=event,
-            record_handler=partial(count_record, counted=counted),
-            processor=processor,
-            context=context,
-        )
-    finally:
-        # Emitted only for sales this invocation recorded first, even if the rest of the batch failed.
-        if SINK_CLOUDWATCH in SINKS:
-            publish_counts(counted)
+    return process_partial_response(
+        event=event, record_handler=count_record, processor=processor, context=context
+    )

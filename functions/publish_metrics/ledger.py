@@ -1,4 +1,4 @@
-"""The metrics table as an exactly-once ledger: a sale is recorded together with its event-id marker."""
+"""The metrics table as an exactly-once ledger: a sale is recorded together with its sale marker."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ def _typed(key: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 class SalesLedger:
-    """Writes a sale once per event id.
+    """Writes a sale once per sale id (the order's run, or the event id of a sale without one).
 
     With aggregates on, one transaction puts the marker (only if absent) and increments both daily items,
-    so a redelivered or duplicated event can never be counted twice, nor half-counted.
+    so a redelivered message or a repeated announcement can never be counted twice, nor half-counted.
     With aggregates off, the table still stores the markers so the CloudWatch sink stays exactly-once.
     """
 
@@ -29,10 +29,15 @@ class SalesLedger:
         self._write_aggregates = write_aggregates
 
     def record_once(self, sale: Sale) -> bool:
-        """True when this call counted the sale; False when its event id was counted before."""
+        """True when this call counted the sale; False when it was counted before."""
         marker = {
             "TableName": self._table,
-            "Item": {**_typed(marker_key(sale.event_id)), "day": {"S": sale.day}, "drink": {"S": sale.drink}},
+            "Item": {
+                **_typed(marker_key(sale.sale_id)),
+                "eventId": {"S": sale.event_id},
+                "day": {"S": sale.day},
+                "drink": {"S": sale.drink},
+            },
             "ConditionExpression": "attribute_not_exists(PK)",
         }
         try:

@@ -7,6 +7,7 @@ and ``body`` is what the customer app sent. Never raises: every bad shape is an 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,11 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 SHOWN_CHARS = 60  # values echoed into a reason are cut, so hostile input cannot bloat the error cause
+# D13 sizes: orderId is the order table's sort key, body.userId is compared with USERID (a GSI key), and
+# the body is stored as the order's drinkOrder text (a real one is about 150 bytes).
+MAX_ORDER_ID_BYTES = 1024
+MAX_USER_ID_BYTES = 2048
+MAX_BODY_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -32,11 +38,47 @@ class UnreadableMenu(ValueError):
 def validate_request(state: Any) -> Verdict:
     if not isinstance(state, Mapping):
         return Verdict(False, "the request is not a JSON object")
+    problem = size_problem(state)
+    if problem is not None:
+        return Verdict(False, problem)
     try:
         menu = menu_entries(state.get("menu"))
     except UnreadableMenu as problem:
         return Verdict(False, f"the menu cannot be read: {problem}")
     return check_order(menu, state.get("body"))
+
+
+def utf8_size(text: str) -> int | None:
+    """Bytes of ``text`` in UTF-8; None when it cannot be stored (a lone surrogate)."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
+
+
+def size_problem(state: Mapping[str, Any]) -> str | None:
+    """What about the request is too big (or not text) for the order table, if anything."""
+    order_id = state.get("orderId")
+    if not isinstance(order_id, str) or not order_id:
+        return "the order id must be a non-empty string"
+    size = utf8_size(order_id)
+    if size is None or size > MAX_ORDER_ID_BYTES:
+        return f"the order id must be valid text of at most {MAX_ORDER_ID_BYTES} bytes"
+    body = state.get("body")
+    if not isinstance(body, Mapping):
+        return None  # check_order names the problem
+    user_id = body.get("userId")
+    if isinstance(user_id, str):
+        size = utf8_size(user_id)
+        if size is None or size > MAX_USER_ID_BYTES:
+            return f"body.userId must be valid text of at most {MAX_USER_ID_BYTES} bytes"
+    try:
+        size = len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return "the order body cannot be stored as text"
+    if size > MAX_BODY_BYTES:
+        return f"the order body is {size} bytes; at most {MAX_BODY_BYTES} are accepted"
+    return None
 
 
 def menu_entries(menu_result: Any) -> list[Mapping[str, Any]]:

@@ -1,4 +1,4 @@
-"""WaitingCompletion: store the order number and token #2, then put the order in the baristas' queue."""
+"""WaitingCompletion: store the order number and token #2, then put the order in the baristas' queue, once."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from completion_rules import (
     ANNOUNCED_DETAIL_TYPE,
+    AlreadyAnnounced,
     AnnounceToBaristas,
     EndWorkflow,
     HoldWithoutDrink,
     NumberedOrder,
+    announced_update,
+    is_repeat,
     next_step,
     numbering_update,
     parse_waiting_completion,
@@ -33,6 +37,7 @@ EVENT_BUS_NAME = required_env("EVENT_BUS_NAME")
 EVENT_SOURCE = required_env("EVENT_SOURCE")
 events = boto3.client("events")
 sfn = boto3.client("stepfunctions")
+_deserializer = TypeDeserializer()
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -45,16 +50,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
         )
         raise
     logger.append_keys(orderId=order.order_id, orderNumber=order.order_number)
-    try:
-        record = orders.update_item(**numbering_update(order, now_ms=time.time_ns() // 1_000_000))[
-            "Attributes"
-        ]
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        logger.warning(
-            "No order with this id belongs to this user; nothing changed", extra={"userId": order.user_id}
-        )
+    record = numbered_order(order)
+    if record is None:
         return
 
     step = next_step(record, order)
@@ -62,8 +59,29 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
         end_workflow(step)
     elif isinstance(step, HoldWithoutDrink):
         logger.warning(f"Order numbered but not sent to the baristas: {step.problem}")
+    elif isinstance(step, AlreadyAnnounced):
+        logger.info("Order already sent to the baristas; not announced again")
     elif isinstance(step, AnnounceToBaristas):
         announce(order, step)
+
+
+def numbered_order(order: NumberedOrder) -> dict[str, Any] | None:
+    """The order as this event numbered it (now, or on an earlier delivery); None if it is not this run's."""
+    try:
+        return orders.update_item(**numbering_update(order, now_ms=time.time_ns() // 1_000_000))["Attributes"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        current = {k: _deserializer.deserialize(v) for k, v in error.response.get("Item", {}).items()}
+    if is_repeat(current, order):
+        logger.info("The same event again; the order keeps its number")
+        return current
+    logger.warning(
+        "No open numbering for this run's order (unknown order, another customer's or run's, or numbered "
+        "already); nothing changed",
+        extra={"userId": order.user_id},
+    )
+    return None
 
 
 def end_workflow(step: EndWorkflow) -> None:
@@ -101,4 +119,9 @@ def announce(order: NumberedOrder, step: AnnounceToBaristas) -> None:
             f"{ANNOUNCED_DETAIL_TYPE} for order {order.order_id} was refused: "
             f"{entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
         )
+    try:
+        orders.update_item(**announced_update(order))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
     logger.info("Order sent to the baristas")

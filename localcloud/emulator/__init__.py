@@ -9,11 +9,13 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 
 - ``stepfunctions``: aws-sdk casing, unnamed StartExecution, SendTaskFailure's cause,
   StartSyncExecution, execution threads and parking, used or expired task tokens refused, interpreter
-  costs.
+  costs, DynamoDB task errors named as AWS names them.
 - ``awslambda``: in-process invoke, asynchronous invoke (retries, destinations), SQS mappings left to
   the pollers.
 - ``events``: Step Functions and Lambda rule targets, delivered asynchronously; JSONPath cost.
-- ``dynamodb``: every operation atomic; transaction cost.
+- ``api_destinations``: API destination targets called over HTTP, asynchronously (body, API key,
+  HTTP parameters, retries, dead-letter queue); moto's own empty-body call never happens.
+- ``dynamodb``: every operation atomic; transaction cost; oversized keys refused by every operation.
 - ``sqs``: retention-check cost; the backend send used by destinations and dead-letter queues.
 - ``apigateway``: the REST APIs executed from moto's stored model (routes, the Cognito authorizer,
   mapping templates, AWS, Lambda-proxy and MOCK integrations) and served as a WSGI app; ``vtl``
@@ -26,7 +28,8 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's
   environment isolated to its thread (``tests/localcloud/test_lambda_runtime.py``).
-- ``sqs_pollers``: polls each SQS event source mapping as Lambda does (``tests/localcloud/test_pollers.py``).
+- ``sqs_pollers``: polls each SQS event source mapping as Lambda does, throttling included
+  (``tests/localcloud/test_pollers.py``).
 - ``logs``: what CloudWatch does with a function's output (log group, EMF metrics).
 
 ``settle()`` returns when the delivery queue is empty, no delivery is running, and every RUNNING
@@ -44,6 +47,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from localcloud.emulator import (
+    api_destinations,
     apigateway,
     awslambda,
     cognito,
@@ -63,6 +67,7 @@ __all__ += ["runtime", "settle"]
 
 # Each module's install() runs in this order; one with a shutdown() has it called when emulator() exits.
 SERVICES = (stepfunctions, awslambda, events, dynamodb, sqs, apigateway, cognito, dynamodb_streams, iot)
+SERVICES += (api_destinations,)  # after `events`: it wraps the rule delivery that module patches
 
 EMULATOR_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},

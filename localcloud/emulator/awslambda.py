@@ -12,7 +12,8 @@
    on-failure destination; a success goes to its SQS on-success destination.
 3. An SQS event source mapping made moto invoke the function inside ``SendMessage`` (synchronously, the
    whole receive batch, no partial failures). SQS mappings are now left to ``sqs_pollers``, which polls
-   like Lambda does (batch size, batching window, reserved concurrency, ``batchItemFailures``).
+   like Lambda does (batch size, batching window, maximum concurrency, throttling beyond the reserved
+   concurrency, ``batchItemFailures``).
 
 Tests: ``tests/localcloud/test_emulator_awslambda.py``.
 """

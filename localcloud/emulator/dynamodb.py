@@ -12,6 +12,9 @@
 2. Cost that grew with volume (results unchanged): ``TransactWriteItems`` deep-copied every touched
    TABLE to roll back a cancelled transaction (O(table size) per call); only the touched ITEMS are
    copied now, and restored on error.
+3. Key sizes: moto refused an oversized key (partition key over 2048 bytes, sort key over 1024) only in
+   PutItem; GetItem, UpdateItem and DeleteItem now refuse it with ``ValidationException`` too, as AWS
+   does, instead of answering "no such item" or writing it.
 
 Tests: ``tests/localcloud/test_emulator_dynamodb.py``.
 """
@@ -29,6 +32,7 @@ _LOCK = threading.RLock()
 def install() -> None:
     _patch_atomic_operations()
     _patch_transaction_cost()
+    _patch_key_sizes()
 
 
 def _patch_atomic_operations() -> None:
@@ -95,3 +99,17 @@ def _restore_item(table: Any, hash_value: Any, range_value: Any, item: Any) -> N
         table.items[hash_value][range_value] = item
     else:
         table.items[hash_value] = item
+
+
+def _patch_key_sizes() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def checked(original: Any) -> Any:
+        def operation(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            self.get_table(table_name)._validate_key_sizes(key)
+            return original(self, table_name, key, *args, **kwargs)
+
+        return operation
+
+    for name in ("get_item", "update_item", "delete_item"):
+        setattr(DynamoDBBackend, name, checked(getattr(DynamoDBBackend, name)))

@@ -1,16 +1,22 @@
 """SQS event source mappings, polled the way Lambda polls them (moto would invoke inside SendMessage).
 
-One `MappingPoller` per mapping runs as many threads as the function may run at once (its reserved
-concurrency; 5 without one, Lambda's initial poller count). Each thread:
+One `MappingPoller` per mapping runs as many threads as Lambda runs batches of that mapping at once: the
+mapping's maximum concurrency (``ScalingConfig.MaximumConcurrency``) when it has one, else 5, Lambda's
+initial poller count. The function's reserved concurrency does NOT slow the pollers down, as on AWS: a
+batch received while the function already runs as many invocations as it reserves is throttled. It is
+not processed, its messages stay in flight until the queue's visibility timeout and their receive count
+is spent, so a message throttled ``maxReceiveCount`` times reaches the dead-letter queue unprocessed (the
+reason to give a mapping a maximum concurrency within the reserved concurrency). Each thread:
 
 1. waits (up to 1 s, so shutdown is quick) for a visible message on moto's queue, then receives it with
    the queue's own visibility timeout — no empty receives, unlike Lambda's 20 s long polls;
 2. once it holds a message, keeps receiving until it has the mapping's ``BatchSize`` or the mapping's
    ``MaximumBatchingWindowInSeconds`` has passed since the first message;
-3. invokes the function synchronously with Lambda's SQS event (``Records`` with ``messageId``,
+3. takes one of the function's concurrency slots, or counts the batch as throttled and backs off;
+4. invokes the function synchronously with Lambda's SQS event (``Records`` with ``messageId``,
    ``receiptHandle``, ``body``, ``attributes``, ``messageAttributes``, ``md5OfBody``, ``eventSource``,
    ``eventSourceARN``, ``awsRegion``);
-4. deletes what succeeded: the whole batch when the function returned normally; with
+5. deletes what succeeded: the whole batch when the function returned normally; with
    ``ReportBatchItemFailures``, all but the records named in ``batchItemFailures`` (a malformed or
    unknown identifier fails the whole batch, as on AWS); nothing when the function raised.
 
@@ -36,6 +42,30 @@ from localcloud.emulator.awslambda import function_config
 LOG = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 5
 RECEIVE_WAIT_SECONDS = 1
+THROTTLE_BACKOFF_SECONDS = 0.2
+
+
+class ConcurrencySlots:
+    """Invocations of each function in flight, against its reserved concurrency (None: no limit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+
+    def take(self, function_arn: str, limit: int | None) -> bool:
+        with self._lock:
+            running = self._running.get(function_arn, 0)
+            if limit is not None and running >= limit:
+                return False
+            self._running[function_arn] = running + 1
+            return True
+
+    def release(self, function_arn: str) -> None:
+        with self._lock:
+            self._running[function_arn] -= 1
+
+
+SLOTS = ConcurrencySlots()
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -98,6 +128,7 @@ class MappingPoller:
         self.batches = 0
         self.records_deleted = 0
         self.records_failed = 0
+        self.records_throttled = 0
         self._sqs = boto3.session.Session(region_name=region).client("sqs", region_name=region)
         mapping = self._mapping()
         self.queue_arn = mapping.event_source_arn
@@ -123,8 +154,9 @@ class MappingPoller:
         return self._lambda_backend().get_function(self._mapping().function_arn)
 
     def _concurrency(self) -> int:
-        reserved = self._function().reserved_concurrency
-        return int(reserved) if reserved else DEFAULT_CONCURRENCY
+        """Batches this mapping runs at once: its maximum concurrency, else Lambda's initial pollers."""
+        maximum = (self._mapping().scaling_config or {}).get("MaximumConcurrency")
+        return int(maximum) if maximum else DEFAULT_CONCURRENCY
 
     def _queue(self) -> Any:
         from moto.sqs.models import sqs_backends
@@ -202,6 +234,13 @@ class MappingPoller:
 
     def _invoke(self, mapping: Any, batch: list[dict[str, Any]]) -> None:
         fn = self._function()
+        reserved = fn.reserved_concurrency
+        if not SLOTS.take(fn.function_arn, None if reserved is None else int(reserved)):
+            # Throttled: the messages wait out their visibility timeout, their receive already counted.
+            with self._lock:
+                self.records_throttled += len(batch)
+            self._stop.wait(THROTTLE_BACKOFF_SECONDS)
+            return
         event = {"Records": [sqs_record(message, self.queue_arn, self.region) for message in batch]}
         with self._lock:
             self.batches += 1
@@ -210,6 +249,7 @@ class MappingPoller:
         try:
             result = core.runtime().invoke(function_config(fn), event)
         finally:
+            SLOTS.release(fn.function_arn)
             with self._lock:
                 self._invoking -= 1
         ids = [message["MessageId"] for message in batch]

@@ -23,6 +23,13 @@
    answers exactly one wins. A token no execution ever issued stays ``InvalidToken``.
 7. Costs per execution (results unchanged): the interpreter re-parsed its definition for every
    execution and built a boto3 client for every task; parsed programs and clients are now reused.
+8. DynamoDB task errors are named as AWS names them: an optimised ``dynamodb:*`` task whose request
+   DynamoDB refuses as invalid (``ValidationException``, e.g. a key over its size limit) fails with
+   ``DynamoDB.AmazonDynamoDBException`` (the SDK's name for an error it does not model), not
+   ``DynamoDB.ValidationException``; the cause still names ``Error Code: ValidationException``. A task
+   whose own parameters cannot be evaluated (a JSONPath that is not in the input) fails with
+   ``States.Runtime`` before calling DynamoDB, as on AWS; moto reported it as a DynamoDB error, which a
+   Catch of DynamoDB errors then caught.
 
 Tests: ``tests/localcloud/test_emulator_stepfunctions.py``.
 """
@@ -55,6 +62,7 @@ def install() -> None:
     _patch_execution_threads()
     _patch_task_tokens()
     _patch_interpreter_costs()
+    _patch_dynamodb_error_names()
 
 
 def shutdown(timeout: float = 10.0) -> None:
@@ -491,3 +499,37 @@ def _patch_interpreter_costs() -> None:
             original_client_for
         ):
             module.boto_client_for = client_for
+
+
+# --------------------------------------------------------------------------- gap 8: DynamoDB error names
+
+UNMODELLED_DYNAMODB_ERRORS = frozenset({"ValidationException"})
+
+
+def _patch_dynamodb_error_names() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+    from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb as service,
+    )
+    from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+    task = service.StateTaskServiceDynamoDB
+    original_cause = task._error_cause_from_client_error
+    original_from_error = task._from_error
+
+    def error_cause(client_error: Any) -> tuple[str, str]:
+        error, cause = original_cause(client_error)
+        if client_error.response["Error"]["Code"] in UNMODELLED_DYNAMODB_ERRORS:
+            error = service._ERROR_NAME_AWS
+        return error, cause
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if isinstance(ex, FailureEventException):  # the state's own failure
+            return ex.failure_event
+        if isinstance(ex, NoSuchJsonPathError):  # its parameters name a path the input does not have
+            return ExecutionState._from_error(self, env, RuntimeError(ex.message))
+        return original_from_error(self, env, ex)
+
+    task._error_cause_from_client_error = staticmethod(error_cause)
+    task._from_error = from_error

@@ -15,6 +15,7 @@ PLACEHOLDER_ONLY = re.compile(r"\$\{[A-Za-z]+\}")
 ASL_DIR = Path(__file__).resolve().parents[2] / "asl"
 
 PROCESSOR_SUBSTITUTIONS = {
+    "OrderTableName": "order-table-7a8b",
     "ConfigTableName": "config-table-1a2b",
     "CountingTableName": "counting-table-3c4d",
     "EventBusName": "serverlesspresso-bus-5e6f",
@@ -149,11 +150,23 @@ def test_every_aws_task_retries_transient_errors_without_blanket_task_failed(
         assert all(retrier.get("BackoffRate", 1.0) > 1.0 for retrier in state["Retry"]), state_name
 
 
+@pytest.mark.parametrize(
+    ("name", "substitutions"),
+    [("order_processor", PROCESSOR_SUBSTITUTIONS), ("order_manager", MANAGER_SUBSTITUTIONS)],
+)
+def test_no_task_retries_a_request_the_service_refused_as_invalid(name: str, substitutions: dict) -> None:
+    states = _rendered(name, substitutions)["States"]
+
+    for state_name, state in states.items():
+        retried = {error for retrier in state.get("Retry", []) for error in retrier["ErrorEquals"]}
+        assert not retried & {"DynamoDB.AmazonDynamoDBException", "DynamoDB.ValidationException"}, state_name
+
+
 def test_timeout_catches_keep_the_order_details() -> None:
     states = _rendered("order_processor", PROCESSOR_SUBSTITUTIONS)["States"]
 
     for waiting in ("Emit - Workflow Started TT", "Emit - Awaiting Completion TT"):
-        (catch,) = states[waiting]["Catch"]
+        (catch,) = [c for c in states[waiting]["Catch"] if "States.Timeout" in c["ErrorEquals"]]
         assert catch["ErrorEquals"] == ["States.Timeout"]
         assert catch["ResultPath"] == "$.comment"
 
@@ -175,6 +188,12 @@ def test_physical_names_come_only_from_placeholders(name: str, field: str) -> No
 
 
 PROCESSOR_STATES = {
+    "Is it a valid order?": "Choice",
+    "Not a valid order": "Fail",
+    "Look up the order id": "Task",
+    "Is the order id new?": "Choice",
+    "Duplicate order": "Succeed",
+    "Order refused": "Fail",
     "DynamoDB Get Shop status": "Task",
     "Shop Open?": "Choice",
     "ListExecutions": "Task",
@@ -190,6 +209,10 @@ PROCESSOR_STATES = {
     "Emit - order finished": "Task",
 }
 MANAGER_STATES = {
+    "Is the request well formed?": "Choice",
+    "Read the body": "Pass",
+    "Is the body an object?": "Choice",
+    "Not a valid request": "Fail",
     "Who is calling?": "Choice",
     "Caller not allowed": "Fail",
     "Caller is the customer": "Pass",

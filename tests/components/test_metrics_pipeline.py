@@ -57,6 +57,14 @@ def test_consumer_reads_batches_and_reports_partial_failures():
     assert consumer["reservedConcurrentExecutions"] == 2
 
 
+def test_the_queue_is_never_polled_with_more_batches_than_the_consumer_reserves():
+    run = run_with(metricsReservedConcurrency="3")
+    mapping = run.named("metrics-consumer-source").inputs
+    consumer = run.named("metrics-consumer", "aws:lambda/function:Function").inputs
+    assert mapping["scalingConfig"] == {"maximumConcurrency": 3}
+    assert consumer["reservedConcurrentExecutions"] == 3
+
+
 def test_consumer_may_only_drain_its_queue_and_write_its_table(program_run):
     run = program_run("dev")
     statements = json.loads(run.named("metrics-consumer-policy").inputs["policy"])["Statement"]

@@ -79,7 +79,8 @@ def test_processor_role_reaches_only_its_tables_bus_and_itself(program_run):
     run = program_run("dev")
     tables = {t.name: t.state["arn"] for t in run.of_type("aws:dynamodb/table:Table")}
     found = grants(run, "order-processor-policy")
-    assert found["dynamodb:GetItem"] == [tables["shop-data-config"]]
+    # The shop's status, and whether an order id is already taken (D12).
+    assert found["dynamodb:GetItem"] == [tables["shop-data-config"], tables["shop-data-orders"]]
     assert found["dynamodb:UpdateItem"] == [tables["shop-data-counting"]]
     assert found["events:PutEvents"] == [run.outputs["eventBusArn"]]
     assert grants(run, "order-processor-self-policy") == {

@@ -7,6 +7,7 @@ import inspect
 import pytest
 
 DETAIL_TYPE = "OrderProcessor.OrderTimeOut"
+RUN = "arn:aws:states:us-east-1:123456789012:execution:order-processor:run-1"
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def put_order(order_table, **attributes):
         "USERID": "1",
         "ORDERSTATE": "CREATED",
         "TaskToken": "token-1",
+        "executionId": RUN,
         "TS": 1,
     }
     item.update(attributes)
@@ -37,7 +39,13 @@ def stored(order_table, order_id="1"):
 
 
 def timeout_event(eventbridge_event, **overrides):
-    detail = {"Message": "timed out", "userId": "1", "orderId": "1", "cause": "Customer timedout"}
+    detail = {
+        "Message": "timed out",
+        "userId": "1",
+        "orderId": "1",
+        "cause": "Customer timedout",
+        "executionId": RUN,
+    }
     detail.update(overrides)
     return eventbridge_event(DETAIL_TYPE, detail)
 
@@ -83,6 +91,29 @@ def test_timeout_of_a_closed_order_changes_nothing(
     assert any("no longer open" in message for message in function_logs.at("INFO"))
 
 
+def test_timeout_from_another_run_leaves_the_order_open(
+    order_timed_out, order_table, eventbridge_event, lambda_context
+):
+    before = put_order(order_table)
+
+    order_timed_out(timeout_event(eventbridge_event, executionId=RUN + "-duplicate"), lambda_context)
+
+    assert stored(order_table) == before
+
+
+def test_the_same_timeout_delivered_twice_cancels_once(
+    order_timed_out, order_table, eventbridge_event, lambda_context
+):
+    put_order(order_table)
+    event = timeout_event(eventbridge_event)
+    order_timed_out(event, lambda_context)
+    cancelled = stored(order_table)
+
+    order_timed_out(event, lambda_context)
+
+    assert stored(order_table) == cancelled
+
+
 def test_timeout_of_an_unknown_order_creates_no_item(
     order_timed_out, order_table, eventbridge_event, lambda_context
 ):
@@ -101,6 +132,11 @@ def test_timeout_of_an_unknown_order_creates_no_item(
         pytest.param({"userId": "1", "orderId": "1"}, id="cause-absent"),
         pytest.param({"userId": "1", "orderId": "1", "cause": "x" * 100_000}, id="cause-unknown-and-huge"),
         pytest.param({"userId": "1", "orderId": "1", "cause": ["Customer timedout"]}, id="cause-list"),
+        pytest.param({"userId": "1", "orderId": "1", "cause": "Customer timedout"}, id="executionId-absent"),
+        pytest.param(
+            {"userId": "1", "orderId": "1", "cause": "Customer timedout", "executionId": 7},
+            id="executionId-number",
+        ),
     ],
 )
 def test_malformed_event_is_rejected_and_nothing_written(

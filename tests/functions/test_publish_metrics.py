@@ -98,7 +98,7 @@ def test_a_failing_write_fails_only_its_record_and_succeeds_when_redelivered(
     def throttle_unlucky_event(operation, params):
         if operation == "TransactWriteItems":
             marker = params["TransactItems"][0]["Put"]["Item"]
-            if marker["SK"]["S"] == unlucky_event_id:
+            if marker["eventId"]["S"] == unlucky_event_id:
                 return "ProvisionedThroughputExceededException"
         return None
 
@@ -278,12 +278,21 @@ def test_the_day_is_the_utc_date_of_the_event_time(rules):
 
 
 def test_sales_land_on_the_documented_aggregate_keys(rules):
-    sale = rules.Sale(event_id="e-1", day="2024-03-01", drink="Flat White")
+    sale = rules.Sale(sale_id="event#e-1", event_id="e-1", day="2024-03-01", drink="Flat White")
     assert rules.aggregate_keys(sale) == [
         {"PK": "Aggregate", "SK": "2024-03-01#TotalSales"},
         {"PK": "Aggregate", "SK": "2024-03-01#Flat White"},
     ]
-    assert rules.marker_key("e-1") == {"PK": "Event", "SK": "e-1"}
+    assert rules.marker_key(sale.sale_id) == {"PK": "Sale", "SK": "event#e-1"}
+
+
+def test_a_sale_is_its_orders_run_or_else_its_event(rules, eventbridge_event):
+    run = "arn:aws:states:us-east-1:123456789012:execution:order-processor:run-1"
+    by_run = eventbridge_event(SALE, {**drink_detail("Latte"), "executionId": run})
+    synthetic = eventbridge_event(SALE, drink_detail("Latte"))
+
+    assert rules.read_sale(by_run).sale_id == f"run#{run}"
+    assert rules.read_sale(synthetic).sale_id == f"event#{synthetic['id']}"
 
 
 def test_the_marker_is_stored_even_when_only_cloudwatch_is_on(consumer, eventbridge_event, lambda_context):
@@ -293,6 +302,50 @@ def test_the_marker_is_stored_even_when_only_cloudwatch_is_on(consumer, eventbri
     handler(sqs_batch(sqs_record(body)), lambda_context)
 
     marker = boto3.client("dynamodb", region_name=REGION).get_item(
-        TableName=table, Key={"PK": {"S": "Event"}, "SK": {"S": json.loads(body)["id"]}}
+        TableName=table, Key={"PK": {"S": "Sale"}, "SK": {"S": f"event#{json.loads(body)['id']}"}}
     )
     assert "Item" in marker
+
+
+@pytest.mark.parametrize("sinks", ["dynamodb,cloudwatch", "cloudwatch"])
+def test_an_order_announced_twice_by_its_run_counts_once(
+    consumer, eventbridge_event, lambda_context, capsys, sinks
+):
+    table, handler = consumer(sinks)
+    run = "arn:aws:states:us-east-1:123456789012:execution:order-processor:run-1"
+    detail = {**drink_detail("Latte"), "executionId": run}
+    first, again = (sqs_record(json.dumps(eventbridge_event(SALE, detail))) for _ in range(2))
+    assert json.loads(first["body"])["id"] != json.loads(again["body"])["id"]
+
+    handler(sqs_batch(first), lambda_context)
+    handler(sqs_batch(again), lambda_context)
+
+    sums = emf_sums(emf_documents(capsys.readouterr().out), NAMESPACE, "DrinkOrders", "Drink")
+    assert sums == {"Latte": 1, "Total Orders": 1}
+    if "dynamodb" in sinks:
+        assert aggregates(table) == {f"{today()}#TotalSales": 1, f"{today()}#Latte": 1}
+
+
+def test_each_sale_reaches_cloudwatch_as_soon_as_it_is_committed(
+    consumer, eventbridge_event, lambda_context, capsys, api_calls
+):
+    """A timeout ends a batch where it is: what was printed before the third record is all that counts."""
+    _, handler = consumer()
+    records = [sqs_record(sale_body(eventbridge_event, d)) for d in ("Latte", "Espresso", "Cappuccino")]
+    third = json.loads(records[2]["body"])["id"]
+    printed_before_the_third: list[str] = []
+
+    def look_at_stdout_when_the_third_commits(operation, params):
+        if (
+            operation == "TransactWriteItems"
+            and params["TransactItems"][0]["Put"]["Item"]["eventId"]["S"] == third
+        ):
+            printed_before_the_third.append(capsys.readouterr().out)
+        return None
+
+    api_calls.fault = look_at_stdout_when_the_third_commits
+    handler(sqs_batch(*records), lambda_context)
+
+    [printed] = printed_before_the_third
+    sums = emf_sums(emf_documents(printed), NAMESPACE, "DrinkOrders", "Drink")
+    assert sums == {"Latte": 1, "Espresso": 1, "Total Orders": 2}

@@ -214,3 +214,31 @@ def test_handler_answers_garbage_instead_of_failing(lambda_context):
     handler = load_handler(FUNCTION_DIR)
 
     assert handler(["not", "a", "state"], lambda_context)["valid"] is False
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        pytest.param({"orderId": "x" * 1025}, "order id", id="orderId-longer-than-a-key"),
+        pytest.param({"orderId": "\ud800"}, "order id", id="orderId-lone-surrogate"),
+        pytest.param({"orderId": 12}, "order id", id="orderId-number"),
+        pytest.param(
+            {"body": with_drink("Cappuccino") | {"userId": "u" * 2049}}, "userId", id="userId-too-long"
+        ),
+        pytest.param({"body": with_drink("Cappuccino") | {"icon": "x" * 5000}}, "bytes", id="body-too-big"),
+        pytest.param(
+            {"body": with_drink("Cappuccino") | {"notes": ["é"] * 3000}}, "bytes", id="unicode-bloat"
+        ),
+    ],
+)
+def test_a_request_too_big_or_not_text_for_the_order_table_is_invalid(overrides, named):
+    verdict = validate_request(order_state(**overrides))
+
+    assert verdict.valid is False
+    assert named in verdict.reason
+
+
+def test_a_body_just_within_the_limits_is_still_checked_against_the_menu():
+    body = with_drink("Cappuccino") | {"icon": "x" * 3500}
+
+    assert validate_request(order_state(body)).valid is True

@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 DETAIL_TYPE = "OrderProcessor.WaitingCompletion"
 ANNOUNCED = "OrderManager.WaitingCompletion"
 SOURCE = "awsserverlessda.serverlesspresso"
+RUN = "arn:aws:states:us-east-1:123456789012:execution:order-processor:run-1"
 CAPPUCCINO = {
     "userId": "1",
     "drink": "Cappuccino",
@@ -50,6 +51,7 @@ def put_order(order_table, **attributes):
         "USERID": "1",
         "ORDERSTATE": "CREATED",
         "TaskToken": "token-1",
+        "executionId": RUN,
         "robot": False,
         "TS": 1,
         "drinkOrder": json.dumps(CAPPUCCINO),
@@ -71,6 +73,7 @@ def waiting_event(eventbridge_event, **overrides):
         "orderId": "1",
         "orderNumber": "5",
         "userId": "1",
+        "executionId": RUN,
     }
     detail.update(overrides)
     return eventbridge_event(DETAIL_TYPE, detail)
@@ -91,12 +94,13 @@ def test_numbered_order_is_stored_and_announced_to_baristas(
     assert announced["source"] == SOURCE
     detail = announced["detail"]
     assert detail["drinkOrder"] == CAPPUCCINO
-    assert {k: detail[k] for k in ("orderId", "orderNumber", "state", "userId", "robot")} == {
+    assert {k: detail[k] for k in ("orderId", "orderNumber", "state", "userId", "robot", "executionId")} == {
         "orderId": "1",
         "orderNumber": "5",
         "state": "CREATED",
         "userId": "1",
         "robot": False,
+        "executionId": RUN,
     }
     assert detail["TS"] == item["TS"]
     assert detail["Message"]
@@ -128,6 +132,72 @@ def test_another_users_order_is_left_alone_and_not_announced(
     assert stored(order_table) == before
     assert tap.received() == []
     assert function_logs.at("WARNING")
+
+
+def test_the_same_event_delivered_again_announces_nothing_a_second_time(
+    waiting_completion, order_table, tap, eventbridge_event, lambda_context
+):
+    put_order(order_table)
+    event = waiting_event(eventbridge_event)
+    waiting_completion(event, lambda_context)
+    numbered = stored(order_table)
+
+    waiting_completion(event, lambda_context)
+
+    assert stored(order_table) == numbered
+    assert [e["detail-type"] for e in tap.received()] == [ANNOUNCED]
+
+
+def test_a_retry_after_a_refused_announcement_announces_once(
+    waiting_completion, order_table, tap, eventbridge_event, lambda_context
+):
+    put_order(order_table)
+    event = waiting_event(eventbridge_event)
+    events = module_of(waiting_completion)["events"]
+    refused = {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "later"}]}
+    with Stubber(events) as stub:
+        stub.add_response("put_events", refused)
+        with pytest.raises(module_of(waiting_completion)["EventNotDelivered"]):
+            waiting_completion(event, lambda_context)
+    numbered = stored(order_table)
+
+    waiting_completion(event, lambda_context)
+    waiting_completion(event, lambda_context)
+
+    assert [e["detail-type"] for e in tap.received()] == [ANNOUNCED]
+    assert {k: v for k, v in stored(order_table).items() if k != "announced"} == numbered
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"executionId": RUN + "-duplicate"}, id="another-run"),
+        pytest.param({"TaskToken": "token-forged", "orderNumber": "99"}, id="renumbering-a-numbered-order"),
+    ],
+)
+def test_an_event_that_is_not_this_orders_numbering_changes_nothing(
+    waiting_completion, order_table, tap, eventbridge_event, lambda_context, overrides
+):
+    put_order(order_table)
+    waiting_completion(waiting_event(eventbridge_event), lambda_context)
+    numbered = stored(order_table)
+    tap.received()
+
+    waiting_completion(waiting_event(eventbridge_event, **overrides), lambda_context)
+
+    assert stored(order_table) == numbered
+    assert len(tap.received()) == 1
+
+
+def test_an_order_of_another_run_is_never_numbered(
+    waiting_completion, order_table, tap, eventbridge_event, lambda_context
+):
+    before = put_order(order_table, executionId=RUN + "-other")
+
+    waiting_completion(waiting_event(eventbridge_event), lambda_context)
+
+    assert stored(order_table) == before
+    assert tap.received() == []
 
 
 def test_unknown_order_creates_no_stub_item(
@@ -230,7 +300,11 @@ def test_refused_announcement_raises_so_the_invocation_is_retried(
             {"TaskToken": "t", "orderId": "1", "userId": {"S": "1"}, "orderNumber": "5"}, id="userId-object"
         ),
         pytest.param(
-            {"TaskToken": "t" * 5000, "orderId": "1", "userId": "1", "orderNumber": "5"}, id="huge-token"
+            {"TaskToken": "t" * 5000, "orderId": "1", "userId": "1", "orderNumber": "5", "executionId": RUN},
+            id="huge-token",
+        ),
+        pytest.param(
+            {"TaskToken": "t", "orderId": "1", "userId": "1", "orderNumber": "5"}, id="executionId-absent"
         ),
     ],
 )

@@ -243,3 +243,66 @@ def test_the_workflow_interpreters_dynamodb_tasks_take_the_same_lock(aws):
     emulator.settle()
 
     assert describe(execution_arn)["status"] == "SUCCEEDED"
+
+
+# --- gap 3: every operation refuses a key over DynamoDB's size limits --------------------------------
+
+
+def _orders_table():
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="orders",
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param({"PK": {"S": "orders"}, "SK": {"S": "x" * 1025}}, id="sort-key-over-1024-bytes"),
+        pytest.param({"PK": {"S": "p" * 2049}, "SK": {"S": "1"}}, id="partition-key-over-2048-bytes"),
+    ],
+)
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param(lambda db, key: db.get_item(TableName="orders", Key=key), id="GetItem"),
+        pytest.param(
+            lambda db, key: db.update_item(
+                TableName="orders",
+                Key=key,
+                UpdateExpression="SET n = :n",
+                ExpressionAttributeValues={":n": {"N": "1"}},
+            ),
+            id="UpdateItem",
+        ),
+        pytest.param(lambda db, key: db.delete_item(TableName="orders", Key=key), id="DeleteItem"),
+    ],
+)
+def test_an_oversized_key_is_refused_as_invalid_and_nothing_is_written(aws, key, operation):
+    dynamodb = _orders_table()
+
+    with pytest.raises(dynamodb.exceptions.ClientError, match="ValidationException"):
+        operation(dynamodb, key)
+
+    assert dynamodb.scan(TableName="orders")["Items"] == []
+
+
+def test_keys_at_the_size_limits_are_still_accepted(aws):
+    dynamodb = _orders_table()
+    key = {"PK": {"S": "p" * 2048}, "SK": {"S": "é" * 512}}
+
+    dynamodb.update_item(
+        TableName="orders",
+        Key=key,
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "1"}},
+    )
+
+    assert dynamodb.get_item(TableName="orders", Key=key)["Item"]["n"] == {"N": "1"}

@@ -343,3 +343,60 @@ def test_a_token_whose_task_timed_out_is_refused_after_the_execution_failed(aws)
         sfn.send_task_success(taskToken=expired, output="{}")
     with pytest.raises(sfn.exceptions.TaskTimedOut):
         sfn.send_task_heartbeat(taskToken=expired)
+
+
+# --- gap 8: refused DynamoDB requests are named as AWS names them ---------------------------------
+
+
+def test_a_dynamodb_task_whose_request_is_refused_fails_as_amazon_dynamodb_exception(aws):
+    boto3.client("dynamodb").create_table(
+        TableName="orders",
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    machine_arn = create_machine(
+        {
+            "StartAt": "Read",
+            "States": {
+                "Read": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:getItem",
+                    "Parameters": {"TableName": "orders", "Key": {"PK": {"S.$": "$.id"}}},
+                    "End": True,
+                }
+            },
+        },
+        machine_type="EXPRESS",
+    )
+
+    answer = boto3.client("stepfunctions").start_sync_execution(
+        stateMachineArn=machine_arn, input=json.dumps({"id": ""})
+    )
+
+    assert (answer["status"], answer["error"]) == ("FAILED", "DynamoDB.AmazonDynamoDBException")
+    assert "Error Code: ValidationException" in answer["cause"]
+
+
+def test_a_dynamodb_task_whose_parameters_name_a_missing_path_fails_as_a_runtime_error(aws):
+    machine_arn = create_machine(
+        {
+            "StartAt": "Read",
+            "States": {
+                "Read": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:getItem",
+                    "Parameters": {"TableName": "orders", "Key": {"PK": {"S.$": "$.id"}}},
+                    "Catch": [{"ErrorEquals": ["DynamoDB.AmazonDynamoDBException"], "Next": "Caught"}],
+                    "End": True,
+                },
+                "Caught": {"Type": "Succeed"},
+            },
+        },
+        machine_type="EXPRESS",
+    )
+
+    answer = boto3.client("stepfunctions").start_sync_execution(stateMachineArn=machine_arn, input="{}")
+
+    assert (answer["status"], answer["error"]) == ("FAILED", "States.Runtime")
+    assert "$.id" in answer["cause"]

@@ -1,4 +1,5 @@
-"""SQS event source mappings are polled like Lambda: batches, partial batch failures, redrive to the DLQ."""
+"""SQS event source mappings are polled like Lambda: batches, partial batch failures, redrive to the DLQ,
+and throttling when the pollers outnumber the function's reserved concurrency."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from localcloud.emulator.sqs_pollers import Pollers
 REGION = "us-east-1"
 # Records whose body is "fail" are reported as failed; every record seen is written to a table.
 HANDLER = """
-import os, boto3
+import os, time, boto3
 table = boto3.resource("dynamodb").Table(os.environ["SEEN_TABLE"])
 
 def handler(event, context):
@@ -29,6 +30,8 @@ def handler(event, context):
         )
         if record["body"].startswith("fail"):
             failures.append({"itemIdentifier": record["messageId"]})
+        if record["body"].startswith("slow"):
+            time.sleep(0.5)
     return {"batchItemFailures": failures}
 """
 
@@ -40,10 +43,9 @@ def function_zip() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def consumer(aws):
-    """A queue (visibility 2 s, so a failed message is retried soon; DLQ after 2 receives), a
-    reporting consumer with reserved concurrency 1 and batches of 5, and its pollers."""
+def deploy_consumer(reserved: int, maximum: int | None, batch_size: int = 5, window: int = 1) -> dict:
+    """A queue (visibility 2 s, so a failed message is retried soon; DLQ after 2 receives), a reporting
+    consumer with ``reserved`` concurrency, its mapping (``maximum`` concurrency or none) and pollers."""
     sqs = boto3.client("sqs", region_name=REGION)
     ddb = boto3.client("dynamodb", region_name=REGION)
     iam = boto3.client("iam", region_name=REGION)
@@ -77,25 +79,49 @@ def consumer(aws):
         Code={"ZipFile": function_zip()},
         Environment={"Variables": {"SEEN_TABLE": "seen"}},
     )
-    lam.put_function_concurrency(FunctionName="consumer", ReservedConcurrentExecutions=1)
+    lam.put_function_concurrency(FunctionName="consumer", ReservedConcurrentExecutions=reserved)
     lam.create_event_source_mapping(
         EventSourceArn=queue_arn,
         FunctionName="consumer",
-        BatchSize=5,
-        MaximumBatchingWindowInSeconds=1,
+        BatchSize=batch_size,
+        MaximumBatchingWindowInSeconds=window,
         FunctionResponseTypes=["ReportBatchItemFailures"],
+        **({"ScalingConfig": {"MaximumConcurrency": maximum}} if maximum else {}),
     )
     pollers = Pollers(REGION)
     pollers.refresh()
+    return {
+        "sqs": sqs,
+        "queue": queue_url,
+        "dlq": dlq_url,
+        "seen": boto3.resource("dynamodb").Table("seen"),
+        "pollers": pollers,
+    }
+
+
+@pytest.fixture
+def consumer(aws):
+    """Batches of 5, at most 2 at once, within a reserved concurrency of 2: never throttled."""
+    deployed = deploy_consumer(reserved=2, maximum=2)
     try:
-        yield {
-            "sqs": sqs,
-            "queue": queue_url,
-            "dlq": dlq_url,
-            "seen": boto3.resource("dynamodb").Table("seen"),
-        }
+        yield deployed
     finally:
-        pollers.stop()
+        deployed["pollers"].stop()
+
+
+@pytest.fixture
+def make_consumer(aws):
+    deployed: list[dict] = []
+
+    def make(**settings) -> dict:
+        deployed.append(deploy_consumer(**settings))
+        return deployed[-1]
+
+    try:
+        yield make
+    finally:
+        for consumer in deployed:
+            consumer["pollers"].stop()
 
 
 def wait_until(condition, timeout=15.0):
@@ -145,3 +171,48 @@ def test_batches_never_exceed_the_mappings_batch_size(consumer):
     assert sum(sizes) == 12
     assert max(sizes) <= 5
     assert max(sizes) > 1  # the batching window gathered more than one message
+
+
+def _poller(consumer):
+    (poller,) = consumer["pollers"].by_uuid.values()
+    return poller
+
+
+def test_pollers_outnumbering_the_reserved_concurrency_throttle_and_dead_letter_unprocessed_messages(
+    make_consumer,
+):
+    consumer = make_consumer(reserved=1, maximum=None, batch_size=1, window=0)
+    sqs, seen = consumer["sqs"], consumer["seen"]
+    bodies = [f"slow-{i}" for i in range(10)]
+    send(sqs, consumer["queue"], bodies)
+
+    dead_lettered: list[str] = []
+
+    def some_dead_lettered() -> bool:
+        dead_lettered.extend(dlq_bodies(sqs, consumer["dlq"]))  # a read hides them from the next one
+        return bool(dead_lettered)
+
+    wait_until(some_dead_lettered, 60)
+
+    never_processed = [body for body in dead_lettered if "Item" not in seen.get_item(Key={"PK": body})]
+    assert never_processed
+    assert _poller(consumer).records_throttled >= len(never_processed)
+    assert _poller(consumer).concurrency == 5  # Lambda's initial pollers, whatever the function reserves
+
+
+def test_a_maximum_concurrency_within_the_reserved_concurrency_is_never_throttled(make_consumer):
+    consumer = make_consumer(reserved=2, maximum=2, batch_size=1, window=0)
+    sqs, seen = consumer["sqs"], consumer["seen"]
+    bodies = [f"slow-{i}" for i in range(8)]
+    send(sqs, consumer["queue"], bodies)
+
+    wait_until(
+        lambda: all(seen.get_item(Key={"PK": body}).get("Item", {}).get("seen") for body in bodies), 60
+    )
+
+    poller = _poller(consumer)
+    assert poller.records_throttled == 0
+    assert poller.concurrency == 2
+    assert poller.peak_concurrency <= 2
+    assert dlq_bodies(sqs, consumer["dlq"]) == []
+    assert [seen.get_item(Key={"PK": body})["Item"]["seen"] for body in bodies] == [1] * len(bodies)

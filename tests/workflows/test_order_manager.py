@@ -236,3 +236,77 @@ def test_full_journey_from_scan_to_order_finished(shop: Shop) -> None:
         "OrderProcessor.orderFinished",
     ]
     assert shop.orders_in_state("COMPLETED") == ["2"]
+
+
+# --- entry checks (D13): a bad request is a clear InvalidOrder and changes nothing -------------------
+
+
+def _run(shop: Shop, request: dict) -> dict:
+    return shop.sfn.start_sync_execution(stateMachineArn=shop.manager_arn, input=json.dumps(request))
+
+
+def _as_the_customer(order_id: str, body) -> dict:
+    return {
+        "action": "",
+        "body": body,
+        "orderId": order_id,
+        "baristaUserId": "1",
+        "caller": {"admin": False, "customer": {"userId": "1"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        pytest.param({"action": "make", "body": {}, "orderId": "1"}, id="make-without-barista"),
+        pytest.param(
+            {"action": "make", "body": {}, "orderId": "1", "baristaUserId": ""}, id="make-empty-barista"
+        ),
+        pytest.param({"action": 5, "body": {}, "orderId": "1", "baristaUserId": "3"}, id="action-number"),
+        pytest.param(
+            {"action": "complete", "body": {}, "orderId": 1, "baristaUserId": "3"}, id="orderId-number"
+        ),
+        pytest.param({"action": "complete", "body": {}, "baristaUserId": "3"}, id="orderId-missing"),
+        pytest.param({"action": "make", "body": {}, "orderId": "1", "baristaUserId": 3}, id="barista-number"),
+        pytest.param(
+            {"action": "complete", "body": "{}", "orderId": "1", "baristaUserId": "3"}, id="body-text"
+        ),
+        pytest.param(_as_the_customer("1", []), id="customer-body-empty-list"),
+        pytest.param(_as_the_customer("1", ["Cappuccino"]), id="customer-body-list"),
+        pytest.param(_as_the_customer("1", None), id="customer-body-null"),
+    ],
+)
+def test_a_malformed_request_fails_as_invalid_order_and_changes_nothing(shop: Shop, request_: dict) -> None:
+    processor = shop.take_order_to_barista("1")
+    emulator.settle()
+    item_before, events_before = shop.order("1"), shop.detail_types()
+
+    result = _run(shop, request_)
+
+    assert (result["status"], result["error"]) == ("FAILED", "InvalidOrder")
+    assert result["cause"].startswith("The request is not valid")  # refused before any task ran
+    emulator.settle()
+    assert shop.order("1") == item_before
+    assert shop.detail_types() == events_before
+    assert shop.status(processor) == "RUNNING"
+
+
+@pytest.mark.parametrize("action", ["complete", "cancel", "make", "unmake"])
+def test_an_order_id_longer_than_a_key_may_be_is_refused_by_name(shop: Shop, action) -> None:
+    result = shop.manage(action, "x" * 1025)
+
+    assert (result["status"], result["error"]) == ("FAILED", "InvalidOrder")
+    assert shop.ddb.scan(TableName=shop.order_table)["Items"] == []
+    emulator.settle()
+    assert shop.events() == []
+
+
+def test_an_oversized_drink_order_is_refused_and_leaves_the_order_waiting(shop: Shop) -> None:
+    processor = shop.park_order("1", user_id="1")
+    parked_item, events_before = shop.order("1"), shop.detail_types()
+
+    result = shop.manage("", "1", body={**CAPPUCCINO, "icon": "x" * 5000})
+
+    assert (result["status"], result["error"]) == ("FAILED", "InvalidOrder")
+    assert "bytes" in result["cause"]
+    _nothing_changed(shop, processor, parked_item, events_before)

@@ -119,6 +119,7 @@ class Shop:
             "order_processor",
             "STANDARD",
             {
+                "OrderTableName": self.order_table,
                 "ConfigTableName": self.config_table,
                 "CountingTableName": self.counting_table,
                 "EventBusName": self.bus,
@@ -412,17 +413,23 @@ class Shop:
         return self.sfn.list_executions(**kwargs)["executions"]
 
     def execution_for(self, order_id: str) -> str:
-        def find() -> str | None:
-            for execution in self.executions():
-                arn = execution["executionArn"]
-                if arn not in self._order_of_execution:
-                    described = self.sfn.describe_execution(executionArn=arn)
-                    self._order_of_execution[arn] = json.loads(described["input"])["detail"]["orderId"]
-                if self._order_of_execution[arn] == order_id:
-                    return arn
-            return None
+        return eventually(
+            lambda: next(iter(self.executions_for(order_id)), None),
+            f"the OrderProcessor execution of order {order_id}",
+        )
 
-        return eventually(find, f"the OrderProcessor execution of order {order_id}")
+    def executions_for(self, order_id: str) -> list[str]:
+        """ARNs of every OrderProcessor execution started for ``order_id``, oldest first."""
+        found = []
+        for execution in sorted(self.executions(), key=lambda e: e["startDate"]):
+            arn = execution["executionArn"]
+            if arn not in self._order_of_execution:
+                described = self.sfn.describe_execution(executionArn=arn)
+                detail = json.loads(described["input"]).get("detail")
+                self._order_of_execution[arn] = detail.get("orderId") if isinstance(detail, dict) else None
+            if self._order_of_execution[arn] == order_id:
+                found.append(arn)
+        return found
 
     def status(self, execution_arn: str) -> str:
         return self.sfn.describe_execution(executionArn=execution_arn)["status"]
