@@ -12,6 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from tests.aws_environment import ORIGINAL_AWS_ENVIRONMENT  # noqa: E402, F401  (captured before the reset)
+
 # Never let a test reach a real account, whatever the developer's shell has configured.
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
     os.environ.pop(_var, None)

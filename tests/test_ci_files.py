@@ -35,15 +35,26 @@ def named_stacks(node) -> list[str]:
     return found
 
 
+# The releases the workflows use, each pinned to the commit its repository tags (read from the repository).
+PINNED = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
+    "pulumi/actions": ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+}
+# Every stack that exists in the cloud (the `local` stacks are for the offline emulator only).
+DEPLOYED = [(".", "dev"), (".", "staging"), (".", "prod"), ("fulfillment", "dev")]
+
+
 def test_workflows_exist_and_parse():
     names = {path.name for path in WORKFLOWS}
-    assert {"preview.yml", "deploy.yml", "up.yml"} <= names
+    assert {"preview.yml", "deploy.yml", "up.yml", "drift.yml"} <= names
     for path in WORKFLOWS:
         assert load(path)["jobs"], path.name
 
 
 def test_workflows_name_only_stacks_that_exist():
-    existing = set(program.stack_names())
+    existing = set(program.stack_names()) | set(program.stack_names(program.REPO_ROOT / "fulfillment"))
     mentioned = [stack for path in WORKFLOWS for stack in named_stacks(load(path))]
     assert {"dev", "staging", "prod"} <= set(mentioned)
     assert set(mentioned) <= existing
@@ -57,18 +68,57 @@ def test_every_action_is_pinned_to_a_commit():
             assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), f"{path.name}: {ref} is not pinned"
 
 
+def test_every_action_is_the_pinned_release_with_its_version_beside_it():
+    used = set()
+    for path in WORKFLOWS:
+        for action, sha, comment in re.findall(
+            r"uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})\s*#\s*(\S+)", path.read_text()
+        ):
+            assert (sha, comment) == PINNED[action], f"{path.name}: {action}@{sha} # {comment}"
+            used.add(action)
+    assert used == set(PINNED)
+
+
 def test_prod_deploys_after_staging_in_its_own_environment():
     deploy = load(program.REPO_ROOT / ".github" / "workflows" / "deploy.yml")["jobs"]
-    assert deploy["prod"]["needs"] == "staging" and deploy["staging"]["needs"] == "dev"
+    assert deploy["prod"]["needs"] == "staging" and deploy["staging"]["needs"] == "fulfillment-dev"
     up = load(program.REPO_ROOT / ".github" / "workflows" / "up.yml")["jobs"]["up"]
     assert up["environment"] == "${{ inputs.stack }}"
 
 
-def test_pull_requests_preview_every_deployed_stack_with_a_comment():
+def _matrix(job) -> list[tuple[str, str]]:
+    return [(entry["project"], entry["stack"]) for entry in job["strategy"]["matrix"]["include"]]
+
+
+def _pulumi_step(job) -> dict:
+    return next(step for step in job["steps"] if "pulumi/actions" in step.get("uses", ""))
+
+
+def test_pull_requests_preview_every_deployed_stack_of_both_projects_with_the_policy_pack():
     preview = load(program.REPO_ROOT / ".github" / "workflows" / "preview.yml")
     assert "pull_request" in preview["on"]
     job = preview["jobs"]["preview"]
-    pulumi_step = next(step for step in job["steps"] if "pulumi/actions" in step.get("uses", ""))
-    assert pulumi_step["with"]["command"] == "preview"
-    assert pulumi_step["with"]["comment-on-pr"] is True
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    assert _matrix(job) == DEPLOYED
+    step = _pulumi_step(job)
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["comment-on-pr"] is True
+    assert step["with"]["work-dir"] == "${{ matrix.project }}"
+    assert step["with"]["policyPacks"].endswith("/policy_pack")
+    assert (program.REPO_ROOT / "policy_pack" / "PulumiPolicy.yaml").exists()
+
+
+def test_every_deploy_runs_the_policy_pack_and_the_fulfillment_follows_the_shop_in_dev():
+    up = _pulumi_step(load(program.REPO_ROOT / ".github" / "workflows" / "up.yml")["jobs"]["up"])
+    assert up["with"]["command"] == "up" and up["with"]["policyPacks"].endswith("/policy_pack")
+    deploy = load(program.REPO_ROOT / ".github" / "workflows" / "deploy.yml")["jobs"]
+    assert deploy["fulfillment-dev"]["needs"] == "dev"
+    assert deploy["fulfillment-dev"]["with"] == {"project": "fulfillment", "stack": "dev"}
+
+
+def test_a_daily_preview_of_every_deployed_stack_expects_no_changes():
+    drift = load(program.REPO_ROOT / ".github" / "workflows" / "drift.yml")
+    assert drift["on"]["schedule"]
+    job = drift["jobs"]["drift"]
+    assert _matrix(job) == DEPLOYED
+    step = _pulumi_step(job)
+    assert (step["with"]["command"], step["with"]["expect-no-changes"]) == ("preview", True)
