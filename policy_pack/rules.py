@@ -75,7 +75,7 @@ class Rule:
     description: str
     enforcement: str
     check: Check  # over all of a stack's resources
-    types: tuple[str, ...] = field(default=())  # the resource types it looks at (documentation)
+    types: tuple[str, ...] = field(default=())  # the resource types it looks at
 
     def violations(self, resources: Sequence[Resource]) -> list[str]:
         return [f"{self.name}: {text}" for text in self.check(resources)]
@@ -263,61 +263,110 @@ def provider_tags(resources: Sequence[Resource]) -> Iterator[str]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("log-group-retention", "Every log group has a retention period.", MANDATORY, log_retention),
+    Rule(
+        "log-group-retention",
+        "Every log group has a retention period.",
+        MANDATORY,
+        log_retention,
+        types=("aws:cloudwatch/logGroup:LogGroup",),
+    ),
     Rule(
         "no-wildcard-resources",
         "Statements name specific ARNs; '*' only for the AWS-mandated actions (components/iam.py).",
         MANDATORY,
         no_wildcards,
+        types=("aws:iam/rolePolicy:RolePolicy",),
     ),
     Rule(
-        "resource-policy-single-source", "A resource policy admits one source ARN.", MANDATORY, single_source
+        "resource-policy-single-source",
+        "A resource policy admits one source ARN.",
+        MANDATORY,
+        single_source,
+        types=("aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"),
     ),
     Rule(
-        "rule-target-retry-and-dlq", "Every rule target retries and dead-letters.", MANDATORY, target_retries
+        "rule-target-retry-and-dlq",
+        "Every rule target retries and dead-letters.",
+        MANDATORY,
+        target_retries,
+        types=("aws:cloudwatch/eventTarget:EventTarget",),
     ),
     Rule(
         "function-failures-kept",
         "Every function keeps failed asynchronous events and logs to a log group with retention.",
         MANDATORY,
         function_failures,
+        types=("aws:lambda/function:Function",),
     ),
     Rule(
         "stream-consumer-dlq",
         "Every stream consumer retries a bounded number of times into an on-failure destination.",
         MANDATORY,
         stream_consumers,
+        types=("aws:lambda/eventSourceMapping:EventSourceMapping",),
     ),
     Rule(
-        "dead-letter-queue-alarm", "Every dead-letter queue raises an alarm.", MANDATORY, dead_letters_alarmed
+        "dead-letter-queue-alarm",
+        "Every dead-letter queue raises an alarm.",
+        MANDATORY,
+        dead_letters_alarmed,
+        types=("aws:sqs/queue:Queue",),
     ),
-    Rule("queue-encryption", "Every queue is encrypted at rest.", MANDATORY, queues_encrypted),
-    Rule("table-encryption", "Every table is encrypted at rest.", MANDATORY, tables_encrypted),
-    Rule("seed-items-create-only", "Seed items are written once, never reset.", MANDATORY, seeds_create_only),
+    Rule(
+        "queue-encryption",
+        "Every queue is encrypted at rest.",
+        MANDATORY,
+        queues_encrypted,
+        types=("aws:sqs/queue:Queue",),
+    ),
+    Rule(
+        "table-encryption",
+        "Every table is encrypted at rest.",
+        MANDATORY,
+        tables_encrypted,
+        types=("aws:dynamodb/table:Table",),
+    ),
+    Rule(
+        "seed-items-create-only",
+        "Seed items are written once, never reset.",
+        MANDATORY,
+        seeds_create_only,
+        types=("aws:dynamodb/tableItem:TableItem",),
+    ),
     Rule(
         "api-methods-signed-in",
         "Every API method needs a Cognito token with a scope, except the listed public ones.",
         MANDATORY,
         api_methods_signed_in,
+        types=("aws:apigateway/method:Method",),
     ),
-    Rule("api-cors-preflight", "Every API path answers the CORS preflight.", MANDATORY, api_paths_preflight),
+    Rule(
+        "api-cors-preflight",
+        "Every API path answers the CORS preflight.",
+        MANDATORY,
+        api_paths_preflight,
+        types=("aws:apigateway/method:Method",),
+    ),
     Rule(
         "prod-data-protected",
         "Production tables are protected and recoverable.",
         MANDATORY,
         prod_data_protected,
+        types=("aws:dynamodb/table:Table",),
     ),
     Rule(
         "physical-names-scoped",
         "Names we choose carry the project and stack, so stacks never collide.",
         ADVISORY,
         physical_names_scoped,
+        types=("aws:cloudwatch/logGroup:LogGroup",),
     ),
     Rule(
         "provider-default-tags",
         "Every resource is tagged for its owner and cost centre.",
         ADVISORY,
         provider_tags,
+        types=("pulumi:providers:aws",),
     ),
 )
 

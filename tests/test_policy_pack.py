@@ -172,3 +172,13 @@ def test_the_pack_reports_each_violation_to_the_policy_engine_at_the_rules_level
     )
     assert stack_policy.enforcement_level == EnforcementLevel.MANDATORY
     assert reported == ["log group logs keeps its logs forever: set retentionInDays"]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.name for rule in RULES])
+def test_every_rule_looks_at_resources_the_programs_really_declare(program_run, rule):
+    """A rule with nothing to look at would pass for every stack and prove nothing."""
+    from tests.conftest import every_project_stack
+
+    assert rule.types
+    seen = {r.type for stack in every_project_stack() for r in program_run(stack).resources}
+    assert set(rule.types) & seen, f"{rule.name}: no stack declares any of {rule.types}"

@@ -1,5 +1,6 @@
 """Properties that must hold for every resource the program records, in every stack of both projects
-(the shop and the order fulfillment)."""
+(the shop and the order fulfillment), beyond the policy pack's rules (tests/test_policy_pack.py): these
+need the stack's config, its outputs or several stacks at once."""
 
 from __future__ import annotations
 
@@ -7,19 +8,9 @@ import json
 
 import pytest
 
-from components.iam import AWS_MANDATED_WILDCARDS
-from localcloud.program import NAME_INPUTS
+from policy_pack.rules import EXPLICIT_NAME_INPUTS, NAMED_INSIDE_A_STACK_RESOURCE
 from tests.conftest import every_project_stack
 
-POLICY_INPUTS = {
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:sqs/queuePolicy:QueuePolicy": "policy",
-    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "policyDocument",
-}
-EXPLICIT_NAME_INPUTS = ("name", "namePrefix", "policyName", *NAME_INPUTS.values())
-# Names that only have to be unique inside a parent the stack owns: the `admin` group (a fixed name the
-# apps rely on) inside the stack's user pool, an authorizer inside the stack's API.
-NAMED_INSIDE_A_STACK_RESOURCE = ("aws:cognito/userGroup:UserGroup", "aws:apigateway/authorizer:Authorizer")
 # What each project must declare, so that a property below can never hold because nothing was checked.
 SEED_ITEMS = {
     "serverlesspresso": {"shop-data-seed-config", "shop-data-seed-menu", "shop-data-seed-counter"},
@@ -33,13 +24,6 @@ SERVICE_INTEGRATIONS_AT_LEAST = {"serverlesspresso": 1, "fulfillment": 0}
 def stack(project_stack):
     """Every property below is checked for every stack of every project."""
     return project_stack
-
-
-def _policies(run):
-    for resource in run.resources:
-        key = POLICY_INPUTS.get(resource.type)
-        if key:
-            yield resource, json.loads(resource.inputs[key])
 
 
 def _as_list(value):
@@ -82,37 +66,6 @@ def test_every_log_group_has_the_stack_retention(program_run, stack):
         assert group.inputs.get("retentionInDays") == retention, group.name
 
 
-def test_no_policy_grants_star_except_the_documented_aws_mandated_actions(program_run, stack):
-    checked = 0
-    for resource, document in _policies(program_run(stack)):
-        for statement in document["Statement"]:
-            actions = _as_list(statement["Action"])
-            assert not any(a.endswith(":*") or a == "*" for a in actions), (resource.name, actions)
-            if "*" in _as_list(statement.get("Resource", [])):
-                unlisted = [a for a in actions if a not in AWS_MANDATED_WILDCARDS]
-                assert unlisted == [], f"{resource.name} grants {unlisted} on '*'"
-            checked += 1
-    assert checked > 0
-
-
-def test_resource_policies_admit_one_source_only(program_run, stack):
-    for resource, document in _policies(program_run(stack)):
-        if resource.type == "aws:iam/rolePolicy:RolePolicy":
-            continue
-        for statement in document["Statement"]:
-            assert statement["Condition"]["ArnEquals"]["aws:SourceArn"].startswith("arn:aws:"), resource.name
-
-
-def test_every_physical_name_we_choose_is_scoped_to_the_stack(program_run, stack):
-    for resource in program_run(stack).resources:
-        if resource.type in NAMED_INSIDE_A_STACK_RESOURCE:
-            continue
-        for key in EXPLICIT_NAME_INPUTS:
-            value = resource.inputs.get(key)
-            if value:
-                assert f"{stack.project}-{stack}" in value, f"{resource.urn} hard-codes {key}={value!r}"
-
-
 def test_two_stacks_in_one_account_never_share_a_physical_name(program_run):
     def physical_names(stack):
         return {
@@ -130,44 +83,11 @@ def test_two_stacks_in_one_account_never_share_a_physical_name(program_run):
             assert physical_names(one).isdisjoint(physical_names(other)), (one, other)
 
 
-def test_every_rule_target_retries_and_dead_letters(program_run, stack):
-    targets = program_run(stack).of_type("aws:cloudwatch/eventTarget:EventTarget")
-    assert targets
-    for target in targets:
-        assert target.inputs["retryPolicy"]["maximumRetryAttempts"] >= 0, target.name
-        assert target.inputs["deadLetterConfig"]["arn"].startswith("arn:aws:sqs:"), target.name
-
-
-def test_every_function_retries_async_failures_into_a_dead_letter_queue(program_run, stack):
+def test_every_project_declares_its_seed_items_and_api_paths(program_run, stack):
+    """What the policy pack's rules (tests/test_policy_pack.py) look at is really there."""
     run = program_run(stack)
-    functions = run.of_type("aws:lambda/function:Function")
-    configs = {
-        c.inputs["functionName"]: c
-        for c in run.of_type("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
-    }
-    for function in functions:
-        invoke_config = configs[function.state["name"]]
-        assert invoke_config.inputs["destinationConfig"]["onFailure"]["destination"].startswith(
-            "arn:aws:sqs:"
-        )
-        assert function.inputs["loggingConfig"]["logGroup"], function.name
-
-
-def test_every_queue_is_encrypted(program_run, stack):
-    for queue in program_run(stack).of_type("aws:sqs/queue:Queue"):
-        assert queue.inputs.get("sqsManagedSseEnabled") is True, queue.name
-
-
-def test_every_table_is_encrypted_at_rest(program_run, stack):
-    for table in program_run(stack).of_type("aws:dynamodb/table:Table"):
-        assert table.inputs["serverSideEncryption"] == {"enabled": True}, table.name
-
-
-def test_seed_items_can_never_be_rewritten_by_a_later_update(program_run, stack):
-    items = program_run(stack).of_type("aws:dynamodb/tableItem:TableItem")
-    assert {i.name for i in items} >= SEED_ITEMS[stack.project]
-    for item in items:
-        assert "item" in item.ignore_changes, f"{item.name} would be reset by the next pulumi up"
+    assert {i.name for i in run.of_type("aws:dynamodb/tableItem:TableItem")} >= SEED_ITEMS[stack.project]
+    assert len(_api_paths(run)) >= API_PATHS_AT_LEAST[stack.project]
 
 
 def test_every_dead_letter_queue_raises_an_alarm_on_the_stack_topic(program_run, stack):
@@ -206,32 +126,6 @@ def _api_paths(run):
     return paths
 
 
-def test_every_api_method_requires_a_cognito_token_unless_it_is_a_documented_public_route(program_run, stack):
-    paths = _api_paths(program_run(stack))
-    assert len(paths) >= API_PATHS_AT_LEAST[stack.project]
-    for (_, path), by_method in paths.items():
-        for verb, method in by_method.items():
-            if verb == "OPTIONS" or (verb, path.strip("/")) in PUBLIC_ROUTES[stack.project]:
-                continue
-            assert method.inputs["authorization"] == "COGNITO_USER_POOLS", (verb, path)
-            assert method.inputs["authorizerId"], (verb, path)
-            assert method.inputs["authorizationScopes"], (verb, path)
-
-
-def test_every_api_path_answers_the_cors_preflight_without_a_token(program_run, stack):
-    run = program_run(stack)
-    mocks = {
-        (i.inputs["restApi"], i.inputs["resourceId"])
-        for i in run.of_type("aws:apigateway/integration:Integration")
-        if i.inputs["httpMethod"] == "OPTIONS" and i.inputs["type"] == "MOCK"
-    }
-    for (api, path), by_method in _api_paths(run).items():
-        assert "OPTIONS" in by_method, path
-        preflight = by_method["OPTIONS"]
-        assert preflight.inputs["authorization"] == "NONE", path
-        assert (api, preflight.inputs["resourceId"]) in mocks, path
-
-
 def test_every_service_integration_may_call_exactly_its_own_action(program_run, stack):
     run = program_run(stack)
     roles = {r.state["arn"]: r for r in run.of_type("aws:iam/role:Role")}
@@ -251,7 +145,7 @@ def test_every_service_integration_may_call_exactly_its_own_action(program_run, 
 
 
 # --- alarms reach someone; queue consumers are never throttled (issue 11) ---------------------------
-# Checked for the shop's stacks; the order fulfillment still creates its topic with the AWS-managed key.
+# Every stack of both projects; queue consumers only the shop has.
 
 
 def _shop_stacks():
@@ -268,9 +162,8 @@ def _allows(statement, principal_service, action):
     return statement["Effect"] == "Allow" and principal_service in services and granted
 
 
-@pytest.mark.parametrize("shop_stack", _shop_stacks())
-def test_every_alarm_topic_can_be_published_to_by_cloudwatch_under_its_key_policy(program_run, shop_stack):
-    run = program_run(shop_stack)
+def test_every_alarm_topic_can_be_published_to_by_cloudwatch_under_its_key_policy(program_run, stack):
+    run = program_run(stack)
     topics = {topic.state["arn"]: topic for topic in run.of_type("aws:sns/topic:Topic")}
     keys = {ref: key for key in run.of_type("aws:kms/key:Key") for ref in (key.state["arn"], key.id)}
     alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
@@ -292,9 +185,8 @@ def test_every_alarm_topic_can_be_published_to_by_cloudwatch_under_its_key_polic
                 )
 
 
-@pytest.mark.parametrize("shop_stack", _shop_stacks())
-def test_every_function_and_workflow_raises_alarms_on_the_alarm_topic(program_run, shop_stack):
-    run = program_run(shop_stack)
+def test_every_function_and_workflow_raises_alarms_on_the_alarm_topic(program_run, stack):
+    run = program_run(stack)
     topic = run.outputs["alarmTopicArn"]
     watched = {}
     for alarm in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
