@@ -3,58 +3,29 @@
 from pathlib import Path
 
 import pulumi
-import pulumi_aws as aws
 
 import config
-from components.alarm_topic import AlarmTopic
 from components.app_notifications import AppNotifications, display_app_uri
 from components.config_service import ConfigService
 from components.data_stores import DataStores
 from components.event_backbone import EventBackbone
-from components.event_bus_rule import DeliveryPolicy
 from components.identity import Identity
-from components.lambda_function import FunctionSettings
 from components.metrics_pipeline import MetricsPipeline
 from components.order_manager_service import OrderManagerService
 from components.order_processing import OrderProcessing
-from components.python_layer import POWERTOOLS_PACKAGES, PythonLayer, installed
 from components.rest_api import ApiGatewayAccount, ApiSettings
+from components.stack_base import stack_base
 from components.validator_service import QrSettings, ValidatorService
 
 ROOT = Path(__file__).resolve().parent
 cfg = config.from_pulumi()
 
-provider = aws.Provider(
-    "aws",
-    region=cfg.region,
-    default_tags={"tags": {"project": config.PROJECT, "stack": cfg.stack, **cfg.tags}},
-)
-in_stack = pulumi.ResourceOptions(provider=provider)
-
-# Every alarm (a dead letter, a function error, a failed run) goes to one topic that reaches someone.
-alarm_topic_arn = AlarmTopic(
-    "alarms",
-    existing_topic_arn=cfg.observability.alarm_topic_arn,
-    email=cfg.observability.alarm_email,
-    opts=in_stack,
-).arn
-delivery = DeliveryPolicy(
-    retry_attempts=cfg.delivery.rule_retry_attempts,
-    max_event_age_seconds=cfg.delivery.rule_max_event_age_seconds,
-    dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
-    alarm_topic_arn=alarm_topic_arn,
-)
-# Powertools (the pinned version the tests use) and the shop's own shared module, each as a layer.
-powertools = PythonLayer("powertools", sources=[installed(m) for m in POWERTOOLS_PACKAGES], opts=in_stack)
-shop_common = PythonLayer("shop-common", sources=[ROOT / "layers" / "shop_common.py"], opts=in_stack)
-function_settings = FunctionSettings(
-    log_retention_days=cfg.observability.log_retention_days,
-    log_level=cfg.observability.log_level,
-    tracing=cfg.observability.tracing,
-    async_retry_attempts=cfg.delivery.async_retry_attempts,
-    dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
-    layers=[powertools.arn, shop_common.arn],
-    alarm_topic_arn=alarm_topic_arn,
+base = stack_base(config.PROJECT, cfg, common_layer="shop-common", tags=cfg.tags)
+in_stack, alarm_topic_arn, delivery, function_settings = (
+    base.in_stack,
+    base.alarm_topic_arn,
+    base.delivery,
+    base.function_settings,
 )
 
 # The bus, and every event of the shop to a log group.

@@ -10,59 +10,32 @@ if (_repo_root := str(Path(__file__).resolve().parent.parent)) not in sys.path:
     sys.path.insert(0, _repo_root)
 
 import pulumi
-import pulumi_aws as aws
 
 from components import iam
-from components.alarm_topic import AlarmTopic
 from components.data_stores import table
 from components.event_backbone import EventBackbone
 from components.event_bus_rule import (
     ApiDestinationTarget,
-    DeliveryPolicy,
     EventBusRule,
     FunctionTarget,
     StateMachineTarget,
 )
-from components.lambda_function import FunctionSettings, LambdaFunction
+from components.lambda_function import LambdaFunction
 from components.order_workflow import OrderWorkflow
-from components.python_layer import POWERTOOLS_PACKAGES, PythonLayer, installed
 from components.rest_api import ApiGatewayAccount, ApiSettings, FunctionProxy, RestApi, Route
+from components.stack_base import stack_base
 from fulfillment import settings
 
 ROOT = Path(_repo_root)
 ORDER_NOTIFICATION, ORDER_PROCESSED = "Order Notification", "Order Processed"
 cfg = settings.from_pulumi()
 
-provider = aws.Provider(
-    "aws",
-    region=cfg.region,
-    default_tags={"tags": {"project": settings.PROJECT, "stack": cfg.stack, **cfg.tags}},
-)
-in_stack = pulumi.ResourceOptions(provider=provider)
-
-# Every alarm (a dead letter, a function error, a failed run) goes to one topic that reaches someone.
-alarm_topic_arn = AlarmTopic(
-    "alarms",
-    existing_topic_arn=cfg.observability.alarm_topic_arn,
-    email=cfg.observability.alarm_email,
-    opts=in_stack,
-).arn
-delivery = DeliveryPolicy(
-    retry_attempts=cfg.delivery.rule_retry_attempts,
-    max_event_age_seconds=cfg.delivery.rule_max_event_age_seconds,
-    dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
-    alarm_topic_arn=alarm_topic_arn,
-)
-powertools = PythonLayer("powertools", sources=[installed(m) for m in POWERTOOLS_PACKAGES], opts=in_stack)
-common = PythonLayer("common", sources=[ROOT / "layers" / "shop_common.py"], opts=in_stack)
-function_settings = FunctionSettings(
-    log_retention_days=cfg.observability.log_retention_days,
-    log_level=cfg.observability.log_level,
-    tracing=cfg.observability.tracing,
-    async_retry_attempts=cfg.delivery.async_retry_attempts,
-    dead_letter_retention_seconds=cfg.delivery.dead_letter_retention_seconds,
-    layers=[powertools.arn, common.arn],
-    alarm_topic_arn=alarm_topic_arn,
+base = stack_base(settings.PROJECT, cfg, common_layer="common", tags=cfg.tags)
+in_stack, alarm_topic_arn, delivery, function_settings = (
+    base.in_stack,
+    base.alarm_topic_arn,
+    base.delivery,
+    base.function_settings,
 )
 publishes = {"EVENT_SOURCE": cfg.event_source}
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import copy
 import os
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,7 +59,7 @@ from localcloud.emulator import (
     stepfunctions,
 )
 from localcloud.emulator.awslambda import DEFAULT_ASYNC_RETRIES, function_config
-from localcloud.emulator.core import runtime
+from localcloud.emulator.core import run_once, runtime
 
 __all__ = ["DEFAULT_ASYNC_RETRIES", "EMULATOR_CONFIG", "SERVICES", "emulator", "function_config", "install"]
 __all__ += ["runtime", "settle"]
@@ -74,19 +73,12 @@ EMULATOR_CONFIG: dict[str, Any] = {
     "lambda": {"use_docker": False},
 }
 
-_install_lock = threading.Lock()
-_installed = False
 
-
+@run_once
 def install() -> None:
     """Apply every service module's patches to moto's internals; safe to call any number of times."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        for service in SERVICES:
-            service.install()
-        _installed = True
+    for service in SERVICES:
+        service.install()
 
 
 @contextmanager

@@ -62,6 +62,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError, ParamValidationError
 
 from localcloud.emulator import cognito, vtl
+from localcloud.emulator.core import run_once
 
 LOG = logging.getLogger(__name__)
 
@@ -114,27 +115,19 @@ def _internal(status: int = 500) -> _GatewayError:
 # --------------------------------------------------------------------------- install
 
 
-_install_lock = threading.Lock()
-_installed = False
-
-
+@run_once
 def install() -> None:
     """Route execute-api URLs to ``invoke`` and retire moto's callbacks; safe to call any number of times."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        from moto.apigateway.models import RestAPI
-        from moto.apigatewaymanagementapi import urls
+    from moto.apigateway.models import RestAPI
+    from moto.apigatewaymanagementapi import urls
 
-        vtl.install()
-        # moto registers one `responses` callback per (resource, method) that cannot execute anything and
-        # takes precedence over every other route; ours is the catch-all path below instead.
-        RestAPI.update_integration_mocks = _no_integration_mocks
-        # botocore and `requests` calls to <id>.execute-api... both reach moto's apigatewaymanagementapi
-        # URL table (its `@connections` paths stay first); everything else under a stage is ours.
-        urls.url_paths["{0}/(?P<stage_name>[^/@]+)(?P<rest>/.*)?$"] = _url_callback
-        _installed = True
+    vtl.install()
+    # moto registers one `responses` callback per (resource, method) that cannot execute anything and
+    # takes precedence over every other route; ours is the catch-all path below instead.
+    RestAPI.update_integration_mocks = _no_integration_mocks
+    # botocore and `requests` calls to <id>.execute-api... both reach moto's apigatewaymanagementapi
+    # URL table (its `@connections` paths stay first); everything else under a stage is ours.
+    urls.url_paths["{0}/(?P<stage_name>[^/@]+)(?P<rest>/.*)?$"] = _url_callback
 
 
 def _no_integration_mocks(self: Any, stage_name: str) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,20 +34,15 @@ import boto3
 from joserfc import jwt
 from joserfc.errors import JoseError
 
+from localcloud.emulator.core import run_once
+
 __all__ = ["InvalidToken", "Tokens", "create_user", "install", "issuer", "sign_in", "verify_token"]
 
-_install_lock = threading.Lock()
-_installed = False
 
-
+@run_once
 def install() -> None:
     """Answer Set/GetIdentityPoolRoles; safe to call any number of times."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        _patch_identity_pool_roles()
-        _installed = True
+    _patch_identity_pool_roles()
 
 
 # --------------------------------------------------------------------------- gap 1: identity pool roles

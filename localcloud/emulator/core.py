@@ -170,3 +170,19 @@ def cached_jsonpath_parse() -> Callable[[str], Any]:
             parse = functools.lru_cache(maxsize=4096)(parse)
             jsonpath_ng.ext.parse = parse
         return parse
+
+
+def run_once(install: Callable[[], None]) -> Callable[[], None]:
+    """An ``install()`` that patches moto once per process, however many threads call it."""
+    lock = threading.Lock()
+    done = False
+
+    @functools.wraps(install)
+    def once() -> None:
+        nonlocal done
+        with lock:
+            if not done:
+                install()
+                done = True
+
+    return once

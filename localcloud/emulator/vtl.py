@@ -31,7 +31,6 @@ import base64
 import functools
 import json
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,8 @@ from urllib.parse import quote_plus, unquote_plus
 import airspeed
 import jsonpath_ng.ext
 from airspeed import operators
+
+from localcloud.emulator.core import run_once
 
 __all__ = ["JsonList", "JsonMap", "Rendered", "escape_javascript", "install", "render", "select", "wrap"]
 
@@ -160,24 +161,17 @@ _MAP_METHODS = {
 }
 _LIST_METHODS = {"toString": str}
 
-_install_lock = threading.Lock()
-_installed = False
 
-
+@run_once
 def install() -> None:
     """Teach airspeed the Java methods templates call (see the module doc); safe to call repeatedly."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        methods = operators.__additional_methods__
-        methods[str].update(_STRING_METHODS)
-        for number in (int, float):
-            methods.setdefault(number, {})["toString"] = str
-        methods.setdefault(bool, {})["toString"] = _java_text
-        methods[JsonMap] = {**methods[dict], **_MAP_METHODS}
-        methods[JsonList] = {**methods[list], **_LIST_METHODS}
-        _installed = True
+    methods = operators.__additional_methods__
+    methods[str].update(_STRING_METHODS)
+    for number in (int, float):
+        methods.setdefault(number, {})["toString"] = str
+    methods.setdefault(bool, {})["toString"] = _java_text
+    methods[JsonMap] = {**methods[dict], **_MAP_METHODS}
+    methods[JsonList] = {**methods[list], **_LIST_METHODS}
 
 
 # --------------------------------------------------------------------------- $input and $util
