@@ -166,11 +166,12 @@ def test_a_page_on_another_origin_signs_in_and_calls_the_api_from_headless_chrom
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the browser's helper processes end with it
     )
     try:
         assert arrived.wait(120), "the page never reported back"
     finally:
-        chromium.kill()
+        os.killpg(chromium.pid, signal.SIGKILL)
         chromium.wait()
         server.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
