@@ -7,6 +7,7 @@ import json
 import pytest
 
 from localcloud import emulator
+from tests.workflows.state_paths import order_processor_path
 from tests.workflows.workflow_stack import CAPPUCCINO, Shop
 
 
@@ -153,6 +154,7 @@ def test_complete_or_cancel_finishes_the_order(shop: Shop, action: str, state: s
     assert finished_event["detail"]["ORDERSTATE"] == state
     execution = shop.finished(processor)
     assert execution["status"] == "SUCCEEDED"
+    assert shop.visited_states(processor) == order_processor_path(state.lower())
     assert [event["detail"]["orderId"] for event in shop.events("OrderProcessor.orderFinished")] == ["1"]
     assert shop.orders_in_state(state) == ["1"]
 
@@ -166,6 +168,7 @@ def test_cancel_before_the_drink_was_chosen_ends_the_run(shop: Shop) -> None:
     assert shop.order("1")["ORDERSTATE"] == "CANCELLED"
     assert [event["detail"]["orderId"] for event in shop.events("OrderManager.OrderCancelled")] == ["1"]
     assert shop.finished(processor)["status"] == "SUCCEEDED"
+    assert shop.visited_states(processor) == order_processor_path("cancelled")
     emulator.settle()
     assert [event["detail"]["orderId"] for event in shop.events("OrderProcessor.orderFinished")] == ["1"]
     assert shop.events("OrderManager.WaitingCompletion") == []

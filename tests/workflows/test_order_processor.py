@@ -7,6 +7,7 @@ import json
 import pytest
 
 from localcloud import emulator
+from tests.workflows.state_paths import order_processor_path
 from tests.workflows.workflow_stack import Shop, eventually
 
 
@@ -17,6 +18,7 @@ def test_shop_closed_emits_shop_unavailable_and_takes_no_order(shop: Shop) -> No
 
     assert execution["status"] == "SUCCEEDED"
     assert "Emit - Shop not ready" in shop.visited_states(execution["executionArn"])
+    assert shop.visited_states(execution["executionArn"]) == order_processor_path("shop closed")
     (unavailable,) = shop.events("OrderProcessor.ShopUnavailable")
     assert unavailable["detail"]["userId"] == "testuser"
     assert unavailable["detail"]["orderId"] == "1"
@@ -67,6 +69,7 @@ def test_orders_up_to_capacity_park_and_the_next_gets_shop_unavailable(make_shop
 
     assert rejected["status"] == "SUCCEEDED"
     assert "Emit - Shop not ready" in shop.visited_states(rejected["executionArn"])
+    assert shop.visited_states(rejected["executionArn"]) == order_processor_path("no capacity")
     assert [event["detail"]["orderId"] for event in shop.events("OrderProcessor.ShopUnavailable")] == ["4"]
     assert {shop.status(execution) for execution in parked} == {"RUNNING"}
     assert len(shop.events("OrderProcessor.WorkflowStarted")) == 3
@@ -96,6 +99,7 @@ def test_customer_timeout_cancels_the_order_and_the_run_still_succeeds(make_shop
     assert timeout["detail"]["cause"] == "Customer timedout"
     assert timeout["detail"]["orderId"] == "1"
     assert timeout["detail"]["userId"] == "1"
+    assert shop.visited_states(execution["executionArn"]) == order_processor_path("customer timeout")
     assert json.loads(execution["output"])["detail"]["orderId"] == "1"
     order = shop.wait_order_state("1", "CANCELLED")
     assert order["reason"] == "Customer timedout"
@@ -113,6 +117,8 @@ def test_barista_timeout_cancels_the_order_without_finishing_it(make_shop) -> No
     (timeout,) = shop.events("OrderProcessor.OrderTimeOut")
     assert timeout["detail"]["cause"] == "Barista timedout"
     assert timeout["detail"]["orderId"] == "1"
+    assert timeout["detail"]["userId"] == "1"
+    assert shop.visited_states(execution_arn) == order_processor_path("barista timeout")
     order = shop.wait_order_state("1", "CANCELLED")
     assert order["reason"] == "Barista timedout"
     assert shop.events("OrderProcessor.orderFinished") == []
@@ -166,6 +172,7 @@ def test_a_second_new_order_for_a_placed_order_ends_at_once_and_leaves_the_order
     second = eventually(lambda: [a for a in shop.executions_for("1") if a != first], "the second run")[0]
     assert shop.finished(second)["status"] == "SUCCEEDED"
     assert shop.visited_states(second)[-1] == "Duplicate order"
+    assert shop.visited_states(second) == order_processor_path("duplicate NewOrder")
     emulator.settle()
     assert shop.order("1") == placed
     assert _events_of(shop, "1") == [*events_before, "Validator.NewOrder"]
@@ -220,6 +227,7 @@ def test_two_runs_started_together_for_one_order_id_leave_exactly_one_holding_it
     assert shop.status(winner) == "RUNNING"
     assert shop.status(loser) == "SUCCEEDED"
     assert shop.visited_states(loser)[-1] == "Duplicate order"
+    assert shop.visited_states(loser) == order_processor_path("duplicate started at the same time")
     assert shop.order("1")["executionId"] == winner
     assert shop.order("1")["TaskToken"] in {
         e["detail"]["TaskToken"] for e in shop.events("OrderProcessor.WorkflowStarted")
@@ -275,6 +283,7 @@ def test_an_event_that_is_not_an_order_fails_at_once_with_a_named_error(shop: Sh
 
     assert (finished["status"], finished["error"]) == ("FAILED", "InvalidOrderEvent")
     assert shop.visited_states(execution["executionArn"]) == ["Is it a valid order?", "Not a valid order"]
+    assert shop.visited_states(execution["executionArn"]) == order_processor_path("not an order")
     emulator.settle()
     assert shop.events() == []
     assert shop.order("1") is None
