@@ -25,10 +25,11 @@ for variable, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KE
 
 from localcloud import simulator  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
+from localcloud.emulator.clock import VirtualClock  # noqa: E402
 
 
 def one_day(orders: int, seed: int, profile: bool) -> None:
-    with LocalCloud.running("local") as cloud:
+    with LocalCloud.running("local", clock=VirtualClock()) as cloud:
         menu_item = cloud.table("shop-data-config").get_item(Key={"PK": "menu"})["Item"]
         plan = simulator.plan_day(
             orders, seed=seed, menu=simulator.menu_from_item(menu_item), capacity=20, close_shop_at=0.5

@@ -79,11 +79,12 @@ class LocalCloud:
         *,
         repo: Path = program.REPO_ROOT,
         secrets: Mapping[str, str] | None = None,
+        clock: emulator.clock.Clock | None = None,
     ) -> Iterator[LocalCloud]:
         """The emulator with the stack of the project in `repo` deployed; everything stopped and joined on
-        exit."""
+        exit. With a ``clock.VirtualClock`` the workflows' timeouts fire only in ``advance()``."""
         region = program.stack_config(stack, repo).get("aws:region", "us-east-1")
-        with emulator.emulator(region):
+        with emulator.emulator(region, clock):
             cloud = cls(stack, region, repo)
             try:
                 cloud.deploy(config, secrets)
@@ -118,6 +119,16 @@ class LocalCloud:
         self.outputs = dict(run.outputs)
         self.summary = summary
         return summary
+
+    @property
+    def clock(self) -> emulator.clock.Clock:
+        """What the workflows' timed waits count on (see ``localcloud.emulator.clock``)."""
+        return emulator.clock.current()
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass (a ``VirtualClock`` only): every timeout due by then fires,
+        in order, and what it sets off settles before the next one."""
+        emulator.advance(seconds)
 
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until deliveries are done, executions are parked and every poller is idle with its queue

@@ -24,6 +24,8 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 - ``dynamodb_streams``: stream event source mappings polled as Lambda polls them (filters, batches,
   retries, on-failure destinations).
 - ``iot``: the account's ATS endpoint answered; every publish recorded per topic and handed to listeners.
+- ``clock``: the clock the workflows' timed waits count on: real, or virtual (``advance()``).
+- ``sdk``: one cache of botocore's parsed models for every session of the process; GC thresholds.
 - ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's
@@ -41,7 +43,7 @@ from __future__ import annotations
 import copy
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,12 +51,14 @@ from localcloud.emulator import (
     api_destinations,
     apigateway,
     awslambda,
+    clock,
     cognito,
     core,
     dynamodb,
     dynamodb_streams,
     events,
     iot,
+    sdk,
     sqs,
     stepfunctions,
 )
@@ -62,7 +66,7 @@ from localcloud.emulator.awslambda import DEFAULT_ASYNC_RETRIES, function_config
 from localcloud.emulator.core import run_once, runtime
 
 __all__ = ["DEFAULT_ASYNC_RETRIES", "EMULATOR_CONFIG", "SERVICES", "emulator", "function_config", "install"]
-__all__ += ["runtime", "settle"]
+__all__ += ["advance", "clock", "runtime", "settle"]
 
 # Each module's install() runs in this order; one with a shutdown() has it called when emulator() exits.
 SERVICES = (stepfunctions, awslambda, events, dynamodb, sqs, apigateway, cognito, dynamodb_streams, iot)
@@ -77,13 +81,17 @@ EMULATOR_CONFIG: dict[str, Any] = {
 @run_once
 def install() -> None:
     """Apply every service module's patches to moto's internals; safe to call any number of times."""
+    sdk.install()
     for service in SERVICES:
         service.install()
 
 
 @contextmanager
-def emulator(region: str = "us-east-1") -> Iterator[None]:
-    """``mock_aws`` with the fixes; on exit settle, stop every execution and join their threads."""
+def emulator(region: str = "us-east-1", session_clock: clock.Clock | None = None) -> Iterator[None]:
+    """``mock_aws`` with the fixes; on exit settle, stop every execution and join their threads.
+
+    ``session_clock`` is what the workflows' timed waits count on: real time unless a
+    ``clock.VirtualClock`` is given (then only ``advance()`` lets time pass)."""
     from moto import mock_aws
 
     install()
@@ -92,6 +100,7 @@ def emulator(region: str = "us-east-1") -> Iterator[None]:
     try:
         with mock_aws(config=copy.deepcopy(EMULATOR_CONFIG)):
             core.new_session()
+            clock.use(session_clock)
             try:
                 yield
             finally:
@@ -104,6 +113,7 @@ def emulator(region: str = "us-east-1") -> Iterator[None]:
                         if shutdown is not None:
                             shutdown()
                     core.end_session()
+                    clock.use(None)
     finally:
         if saved_region is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)
@@ -129,3 +139,23 @@ def settle(timeout: float = 10.0) -> None:
                     f"busy executions={stepfunctions.busy_executions()}"
                 )
         time.sleep(0.002)
+
+
+def advance(seconds: float, settle_timeout: float = 60.0, quiet: Callable[[], None] | None = None) -> None:
+    """Let ``seconds`` of virtual time pass: the clock moves to each due deadline in turn and what fired
+    settles (``quiet``, by default ``settle``) before the next, so timeouts fire in order and a wait begun
+    by one counts from the moment it fired."""
+    session_clock = clock.current()
+    if not session_clock.virtual:
+        raise RuntimeError("advance() needs an emulator session with a virtual clock")
+    assert isinstance(session_clock, clock.VirtualClock)
+    if seconds < 0:
+        raise ValueError(f"time cannot go back ({seconds} s)")
+    quiet = quiet or (lambda: settle(settle_timeout))
+    target = session_clock.now() + seconds
+    quiet()
+    while (due := session_clock.next_deadline()) is not None and due <= target:
+        session_clock.move_to(max(due, session_clock.now()))
+        quiet()
+    session_clock.move_to(target)
+    quiet()

@@ -22,7 +22,8 @@
    answered ``InvalidToken`` once it had ended. Accepting an outcome is atomic, so of two concurrent
    answers exactly one wins. A token no execution ever issued stays ``InvalidToken``.
 7. Costs per execution (results unchanged): the interpreter re-parsed its definition for every
-   execution and built a boto3 client for every task; parsed programs and clients are now reused.
+   execution, and for every create or update of a state machine, and built a boto3 client for every
+   task; parsed programs (one per definition and process) and clients are now reused.
 8. DynamoDB task errors are named as AWS names them: an optimised ``dynamodb:*`` task whose request
    DynamoDB refuses as invalid (``ValidationException``, e.g. a key over its size limit) fails with
    ``DynamoDB.AmazonDynamoDBException`` (the SDK's name for an error it does not model), not
@@ -30,12 +31,17 @@
    whose own parameters cannot be evaluated (a JSONPath that is not in the input) fails with
    ``States.Runtime`` before calling DynamoDB, as on AWS; moto reported it as a DynamoDB error, which a
    Catch of DynamoDB errors then caught.
+9. The clock: every timed wait of the interpreter (a task's ``TimeoutSeconds``, a task token, a
+   heartbeat, a Wait state) counts on the session's clock (``clock``), so with a virtual clock a
+   timeout fires when the clock is advanced past it and never because the machine was slow. A wait
+   whose deadline is due no longer counts as parked.
 
 Tests: ``tests/localcloud/test_emulator_stepfunctions.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import functools
@@ -45,16 +51,18 @@ import re
 import sys
 import threading
 import time
+import types
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import jsonpath_ng
 
-from localcloud.emulator import core
+from localcloud.emulator import clock, core
 
 
 def install() -> None:
+    _patch_clock()
     _patch_aws_sdk_casing()
     _patch_unnamed_start_execution()
     _patch_send_task_failure_cause()
@@ -244,6 +252,23 @@ def _patch_start_sync_execution() -> None:
     StepFunctionResponse.start_sync_execution = start_sync_execution
 
 
+# --------------------------------------------------------------------------- gap 9: the session's clock
+
+
+def _patch_clock() -> None:
+    """The interpreter's timed waits (a task's TimeoutSeconds, a callback, a heartbeat, a Wait state) are
+    ``clock.ClockEvent`` waits, which count on the session's clock (real unless the session has a
+    virtual one)."""
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.eval import environment
+    from moto.stepfunctions.parser.asl.eval.callback import callback
+
+    with_clock_events = types.SimpleNamespace(**{**vars(threading), "Event": clock.ClockEvent})
+    callback.Event = clock.ClockEvent
+    environment.threading = with_clock_events
+    execute_state.threading = with_clock_events
+
+
 # --------------------------------------------------------------------------- gap 5: threads and parking
 
 
@@ -301,10 +326,18 @@ def _patch_execution_threads() -> None:
 
     CallbackEndpoint.setup_heartbeat_endpoint = setup_heartbeat_endpoint
 
+    # A parked wait stops counting as parked once its event is set or its deadline is due on the clock,
+    # so settle() waits for what a timeout sets off.
     original_wait = CallbackEndpoint.wait
 
     def wait(self, timeout=None):
-        with core.parked_while(getattr(self, "_localcloud_pool", None), self._notify_event.is_set):
+        session_clock = clock.current()
+        deadline = session_clock.deadline(timeout) if timeout is not None else float("inf")
+
+        def released():
+            return self._notify_event.is_set() or session_clock.due(deadline)
+
+        with core.parked_while(getattr(self, "_localcloud_pool", None), released):
             return original_wait(self, timeout)
 
     CallbackEndpoint.wait = wait
@@ -312,7 +345,13 @@ def _patch_execution_threads() -> None:
     original_clear_and_wait = HeartbeatEndpoint.clear_and_wait
 
     def clear_and_wait(self):
-        with core.parked_while(getattr(self, "_localcloud_pool", None), self._next_heartbeat_event.is_set):
+        session_clock = clock.current()
+        deadline = session_clock.deadline(self._heartbeat_seconds)
+
+        def released():
+            return self._next_heartbeat_event.is_set() or session_clock.due(deadline)
+
+        with core.parked_while(getattr(self, "_localcloud_pool", None), released):
             return original_clear_and_wait(self)
 
     HeartbeatEndpoint.clear_and_wait = clear_and_wait
@@ -320,8 +359,17 @@ def _patch_execution_threads() -> None:
     original_wait_interval = WaitFunction._wait_interval
 
     def wait_interval(self, env, wait_seconds):
-        with core.parked_while(env.callback_pool_manager, lambda: not env.is_running()):
-            return original_wait_interval(self, env, wait_seconds)
+        session_clock = clock.current()
+        deadline = session_clock.deadline(wait_seconds)
+        with core.parked_while(
+            env.callback_pool_manager, lambda: not env.is_running() or session_clock.due(deadline)
+        ):
+            if not session_clock.virtual:  # moto's loop re-enters the wait after an unrelated wake-up
+                return original_wait_interval(self, env, wait_seconds)
+            while env.is_running() and not session_clock.due(deadline) and wait_seconds > 0:
+                if env.program_state_event.wait(deadline - session_clock.now()):
+                    break
+            return None
 
     WaitFunction._wait_interval = wait_interval
 
@@ -465,21 +513,39 @@ def _patch_interpreter_costs() -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.utils import boto_client, json_path
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     lock = threading.Lock()
     programs: dict[str, bytes] = {}
 
-    def evaluation_entrypoint(self: Any) -> Any:
-        definition = self._evaluation_details.state_machine_details.definition
+    def parsed(definition: str) -> bytes:
         with lock:
             blob = programs.get(definition)
         if blob is None:
             blob = pickle.dumps(AmazonStateLanguageParser.parse(definition)[0])
             with lock:
                 programs[definition] = blob
-        return pickle.loads(blob)
+        return blob
+
+    def evaluation_entrypoint(self: Any) -> Any:
+        return pickle.loads(parsed(self._evaluation_details.state_machine_details.definition))
 
     ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
+
+    # Creating or updating a state machine parsed its definition too (to validate it): the same
+    # definition, created again in every test and every deploy, is now parsed once per process; one
+    # that fails to parse is not cached, so it is refused every time, as before.
+    original_validate = StepFunctionsParserBackend._validate_definition
+
+    def validate_definition(definition: str) -> None:
+        with lock:
+            known = definition in programs
+        if not known:
+            original_validate(definition)
+            with contextlib.suppress(Exception):  # valid to moto but not executable: fails at the start
+                parsed(definition)
+
+    StepFunctionsParserBackend._validate_definition = staticmethod(validate_definition)
 
     # The interpreter imported JSONPath's parsers by name; point those names at the cached ones.
     json_path.parse = core.cached_jsonpath_parse()

@@ -1,7 +1,9 @@
 """End-to-end fixtures: the REAL program (rules, functions, ASL wiring) deployed into the local cloud.
 
 ``local_cloud`` is one deployed ``local`` stack per test module (customer timeout 3 s, barista 6 s,
-capacity 20); tests in a module share it and keep apart by unique order ids. Helpers read what a user
+capacity 20) on a virtual clock: its timeouts fire only when a test lets time pass (``advance``, or
+``finished`` waiting for a parked run), never because the machine was slow. Tests in a module share it
+and keep apart by unique order ids. Helpers read what a user
 would see: the order item, the all-events log group, OrderProcessor executions.
 """
 
@@ -33,9 +35,10 @@ CAPPUCCINO = {"drink": "Cappuccino", "modifiers": [], "icon": "barista-icons_cap
 @pytest.fixture(scope="module")
 def local_cloud() -> Iterator[Any]:
     from localcloud.cloud import LocalCloud
+    from localcloud.emulator.clock import VirtualClock
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)
-    with LocalCloud.running("local") as cloud:
+    with LocalCloud.running("local", clock=VirtualClock()) as cloud:
         yield cloud
 
 
@@ -140,11 +143,23 @@ def execution_of(cloud: Any, order_id: str) -> dict[str, Any]:
 
 
 def finished(cloud: Any, order_id: str, limit: float = WAIT_LIMIT_SECONDS) -> dict[str, Any]:
+    """The order's OrderProcessor run once it has ended; on a virtual clock, time passes from one
+    pending timeout to the next until it has (``limit`` then bounds the virtual seconds)."""
+
     def done() -> dict[str, Any] | None:
         runs = executions_of(cloud, order_id)
         return runs[0] if runs and runs[0]["status"] != "RUNNING" else None
 
-    return eventually(done, f"the execution of {order_id} to finish", limit)
+    if not cloud.clock.virtual:
+        return eventually(done, f"the execution of {order_id} to finish", limit)
+    cloud.settle()
+    give_up = cloud.clock.now() + limit
+    while (run := done()) is None:
+        due = cloud.clock.next_deadline()
+        if due is None or due > give_up:
+            raise AssertionError(f"the execution of {order_id} did not finish within {limit} virtual s")
+        cloud.advance(due - cloud.clock.now())
+    return run
 
 
 def visited_states(cloud: Any, execution_arn: str) -> list[str]:

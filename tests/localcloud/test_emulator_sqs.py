@@ -35,3 +35,29 @@ def test_send_message_puts_a_message_with_string_attributes_into_the_queue(aws):
     [message] = client.receive_message(QueueUrl=queue_url, MessageAttributeNames=["All"])["Messages"]
     assert message["Body"] == '{"n": 1}'
     assert message["MessageAttributes"]["ERROR_CODE"] == {"StringValue": "Gone", "DataType": "String"}
+
+
+# --- gap 1: a send no longer counts every message --------------------------------------------------
+
+
+def test_a_send_looks_at_no_message_already_queued_and_the_counts_stay_right(aws, monkeypatch):
+    from moto.sqs.models import Message
+
+    client = boto3.client("sqs")
+    queue_url = client.create_queue(QueueName="burst")["QueueUrl"]
+    client.send_message_batch(
+        QueueUrl=queue_url, Entries=[{"Id": str(n), "MessageBody": str(n)} for n in range(10)]
+    )
+    client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=2, VisibilityTimeout=300)
+    looked_at = []
+    visible = Message.visible
+    monkeypatch.setattr(Message, "visible", property(lambda m: looked_at.append(m) or visible.fget(m)))
+
+    client.send_message(QueueUrl=queue_url, MessageBody="one more")
+    assert looked_at == []
+
+    counts = client.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert counts == {"ApproximateNumberOfMessages": "9", "ApproximateNumberOfMessagesNotVisible": "2"}

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import json
 import time
-import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,8 +90,11 @@ class Shop:
 
     def __init__(self, settings: ShopSettings) -> None:
         self.settings = settings
-        self.suffix = suffix = uuid.uuid4().hex[:6]
         self.ddb = _client("dynamodb")
+        # The same names in every fresh emulator, so the rendered definitions are the same text and the
+        # emulator parses each once per process; a second shop in one emulator gets the next number.
+        existing = set(self.ddb.list_tables()["TableNames"])
+        self.suffix = suffix = next(f"s{n}" for n in itertools.count() if f"order-s{n}" not in existing)
         self.sfn = _client("stepfunctions")
         self.events_client = _client("events")
         self.sqs = _client("sqs")
