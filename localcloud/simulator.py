@@ -440,6 +440,7 @@ class DayDriver:
         self.processor_arn = cloud.outputs["orderProcessorArn"]
         self.manager_arn = cloud.outputs["orderManagerArn"]
         self.timeouts = self._timeouts()
+        self.virtual = bool(getattr(cloud.clock, "virtual", False))
         self.problems: list[str] = []
         self.invalid_rejections = 0
         self._lock = threading.Lock()
@@ -469,12 +470,23 @@ class DayDriver:
         return sum(len(page["executions"]) for page in pages)
 
     def wait_for_room(self, needed: int, limit: float) -> None:
-        """Until ``needed`` more executions fit under the capacity (timeouts free the slots)."""
+        """Until ``needed`` more executions fit under the capacity (timeouts free the slots). On a virtual
+        clock time moves on to the next timeout each time the shop is still too full."""
         deadline = time.monotonic() + limit
         while self.running() + needed > self.plan.capacity:
+            if self.virtual:
+                self._until_next_timeout(f"no room for {needed} orders")
+                continue
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no room for {needed} orders after {limit:.0f}s")
             time.sleep(0.05)
+
+    def _until_next_timeout(self, what: str) -> None:
+        clock = self.cloud.clock
+        due = clock.next_deadline()
+        if due is None:
+            raise TimeoutError(f"{what}, and no workflow waits on a timeout that could free a slot")
+        self.cloud.advance(max(0.0, due - clock.now()))
 
     def _manage(self, customer: Customer, action: str, body: Mapping[str, Any], app: AppClient) -> dict:
         order_id = self.order_ids[customer.order_id]
@@ -579,9 +591,12 @@ class DayDriver:
                 self._quiet()
                 list(pool.map(self.barista_step, admitted))
                 self.progress("served", len(admitted))
-        deadline = time.monotonic() + self.timeouts + 60
-        while self.running() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        if self.virtual:  # the parked orders time out in virtual time, each at its own moment
+            self.cloud.advance(self.timeouts)
+        else:
+            deadline = time.monotonic() + self.timeouts + 60
+            while self.running() and time.monotonic() < deadline:
+                time.sleep(0.1)
         self.cloud.settle(timeout=120)
 
 
@@ -839,16 +854,39 @@ def add_arguments(parser: Any) -> None:
         default=4,
         help=f"threads driving customers and baristas (1..{MAX_WORKERS})",
     )
+    # The month the day is scaled to (localcloud.bill.Profile); its other assumptions live there.
+    parser.add_argument(
+        "--month-days",
+        type=whole_number(1, 31),
+        default=4,
+        help="event days in the month's bill (1..31, default 4)",
+    )
+    parser.add_argument(
+        "--month-orders",
+        type=whole_number(1, MAX_ORDERS),
+        default=1000,
+        help="customers who scan the QR code on each event day of the month (default 1000)",
+    )
+    parser.add_argument(
+        "--month-hours",
+        type=whole_number(1, 24),
+        default=8,
+        help="opening hours of each event day (1..24, default 8)",
+    )
 
 
 def command(args: Any, console: Any) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from localcloud import bill, materialize, program
     from localcloud.cloud import LocalCloud
+    from localcloud.emulator.clock import VirtualClock
     from localcloud.stack_options import checked_config
 
     overrides = checked_config(args.config, args.stack)
-    with LocalCloud.running(args.stack, overrides) as cloud:
+    # Virtual time: the day's timeouts fire when the driver lets time pass, so a slow machine sees the
+    # same day as a fast one, and waiting out a timeout costs no real time.
+    with LocalCloud.running(args.stack, overrides, clock=VirtualClock()) as cloud:
         menu_item = cloud.table("shop-data-config").get_item(Key={"PK": "menu"}).get("Item")
         capacity = _capacity(cloud)
         plan = plan_day(
@@ -869,7 +907,11 @@ def command(args: Any, console: Any) -> int:
                 cloud, plan, workers=args.workers, progress=lambda _what, n: bar.advance(task, n)
             )
             bar.update(task, completed=args.orders)
-    render(console, result)
+    # The month's fixed charges come from what the program declares with the config the day ran on.
+    declared = program.run(args.stack, config=materialize.qualified_config(cloud.config))
+    profile = bill.Profile.of_options(args.month_days, args.month_orders, args.month_hours)
+    months = bill.months(bill.SimulatedDay.of(result), declared, bill.MonthPrices.load(), profile)
+    render(console, result, months=months)
     return 0 if result.ok else 1
 
 
@@ -880,7 +922,14 @@ def _capacity(cloud: Any) -> int:
     return int(next((v for k, v in config.items() if k.endswith(":capacity") or k == "capacity"), 20))
 
 
-def render(console: Any, result: DayResult, prices: costs.PriceList | None = None) -> None:
+def render(
+    console: Any,
+    result: DayResult,
+    prices: costs.PriceList | None = None,
+    months: tuple[Any, Any] | None = None,
+) -> None:
+    """The day's tables; ``months`` (this architecture's and the workshop's `bill.Month`) adds the
+    monthly bill after the day's cost table."""
     from rich.table import Table
 
     plan = result.plan
@@ -918,7 +967,7 @@ def render(console: Any, result: DayResult, prices: costs.PriceList | None = Non
     for note in result.notes:
         console.print(f"[yellow]{note}")
 
-    render_costs(console, result, prices or costs.PriceList.load())
+    render_costs(console, result, prices or costs.PriceList.load(), months)
 
     if result.ok:
         console.print("[bold green]All invariants hold.")
@@ -928,7 +977,9 @@ def render(console: Any, result: DayResult, prices: costs.PriceList | None = Non
             console.print(f"[red]  - {problem}")
 
 
-def render_costs(console: Any, result: DayResult, prices: costs.PriceList) -> None:
+def render_costs(
+    console: Any, result: DayResult, prices: costs.PriceList, months: tuple[Any, Any] | None = None
+) -> None:
     from rich.table import Table
 
     completed = result.counts[COMPLETED]
@@ -968,5 +1019,9 @@ def render_costs(console: Any, result: DayResult, prices: costs.PriceList) -> No
         f"[bold]{standard.total_usd * per_thousand:.4f}" if completed else "-",
     )
     console.print(table)
+    if months is not None:
+        from localcloud import bill
+
+        bill.render_month(console, *months)
     console.print(f"[dim]Prices: {prices.source}")
     console.print(f"[yellow]{prices.caveat}")
