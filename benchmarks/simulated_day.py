@@ -1,65 +1,95 @@
-"""Benchmark: simulated orders per second through the local cloud (a script, not a test).
+"""Benchmark: the `simulate` command end to end, timed (a script, not a test).
 
-    .venv/bin/python benchmarks/simulated_day.py                 # 100 and 1000 orders
-    .venv/bin/python benchmarks/simulated_day.py --orders 100 --profile  # top functions by cumulative time
+    .venv/bin/python benchmarks/simulated_day.py                    # 100 and 1000 orders, 3 runs each
+    .venv/bin/python benchmarks/simulated_day.py --orders 100 --runs 1
 
-Each size runs a fresh ``local`` stack (deploy excluded from the rate). Prints orders/s, the day's wall
-time, whether every invariant held, the date and the CPU count.
+Each run is ``python -m localcloud simulate --stack local --orders N --seed S`` in a fresh process:
+deploy, the day through the served front door, the checks and the month. It prints each run's wall
+time, the median against the targets (100 orders: 8 s, 1000 orders: 60 s), whether the invariants held,
+and whether every run of a size ended with the same outcome table (the day must not depend on the
+machine's speed).
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import datetime
-import logging
-import os
-import pstats
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-for variable, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-    os.environ.setdefault(variable, value)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe, median
 
-from localcloud import simulator  # noqa: E402
-from localcloud.cloud import LocalCloud  # noqa: E402
-from localcloud.emulator.clock import VirtualClock  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = {100: 8.0, 1000: 60.0}
+OUTCOME_ROW = re.compile(
+    r"^[│|] ((?:completed|cancelled|timed out|rejected|invalid)[^│|]*?)\s*[│|]\s*(\d+)\s*[│|]"
+)
 
 
-def one_day(orders: int, seed: int, profile: bool) -> None:
-    with LocalCloud.running("local", clock=VirtualClock()) as cloud:
-        menu_item = cloud.table("shop-data-config").get_item(Key={"PK": "menu"})["Item"]
-        plan = simulator.plan_day(
-            orders, seed=seed, menu=simulator.menu_from_item(menu_item), capacity=20, close_shop_at=0.5
-        )
-        profiler = cProfile.Profile() if profile else None
-        if profiler:
-            profiler.enable()
-        started = time.perf_counter()
-        result = simulator.run_day(cloud, plan)
-        seconds = time.perf_counter() - started
-        if profiler:
-            profiler.disable()
-    print(
-        f"{orders:5d} orders: {seconds:7.1f} s  {orders / seconds:6.1f} orders/s  "
-        f"invariants {'hold' if result.ok else 'BROKEN: ' + '; '.join(result.problems[:3])}"
+def one_run(orders: int, seed: int) -> tuple[float, bool, tuple[tuple[str, int], ...]]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "simulate",
+            "--stack",
+            "local",
+            f"--orders={orders}",
+            f"--seed={seed}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={
+            "COLUMNS": "160",
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        },
     )
-    if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    seconds = time.perf_counter() - started
+    outcomes = tuple(
+        (match.group(1), int(match.group(2)))
+        for line in done.stdout.splitlines()
+        if (match := OUTCOME_ROW.match(line))
+    )
+    return seconds, done.returncode == 0 and "All invariants hold." in done.stdout, outcomes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, action="append", help="day sizes (default 100 and 1000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
-    print(f"{datetime.date.today().isoformat()}  nproc={os.cpu_count()}  python {sys.version.split()[0]}")
+    print(describe())
     for orders in args.orders or [100, 1000]:
-        one_day(orders, args.seed, profile=args.profile)
+        walls, tables = [], set()
+        for n in range(1, args.runs + 1):
+            seconds, held, outcomes = one_run(orders, args.seed)
+            walls.append(seconds)
+            tables.add(outcomes)
+            print(
+                f"{orders:5d} orders, run {n}: {seconds:6.1f} s  "
+                f"invariants {'hold' if held else 'BROKEN'}  {dict(outcomes)}"
+            )
+        target = TARGETS.get(orders)
+        verdict = (
+            ""
+            if target is None
+            else f" ({'within' if median(walls) <= target else 'OVER'} the {target:g} s target)"
+        )
+        same = (
+            "the same outcome table every run"
+            if len(tables) == 1
+            else f"{len(tables)} DIFFERENT outcome tables"
+        )
+        print(f"{orders:5d} orders: median {median(walls):.1f} s of {len(walls)}{verdict}; {same}")
 
 
 if __name__ == "__main__":

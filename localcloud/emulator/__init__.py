@@ -141,6 +141,9 @@ def settle(timeout: float = 10.0) -> None:
         time.sleep(0.002)
 
 
+STUCK_WAKE_UPS = 1000  # a due wait still pending after this many wake-ups and settles is a bug
+
+
 def advance(seconds: float, settle_timeout: float = 60.0, quiet: Callable[[], None] | None = None) -> None:
     """Let ``seconds`` of virtual time pass: the clock moves to each due deadline in turn and what fired
     settles (``quiet``, by default ``settle``) before the next, so timeouts fire in order and a wait begun
@@ -154,7 +157,11 @@ def advance(seconds: float, settle_timeout: float = 60.0, quiet: Callable[[], No
     quiet = quiet or (lambda: settle(settle_timeout))
     target = session_clock.now() + seconds
     quiet()
+    stuck = 0
     while (due := session_clock.next_deadline()) is not None and due <= target:
+        stuck = stuck + 1 if due <= session_clock.now() else 0
+        if stuck > STUCK_WAKE_UPS:
+            raise RuntimeError(f"a wait due at {due} s of virtual time does not wake up")
         session_clock.move_to(max(due, session_clock.now()))
         quiet()
     session_clock.move_to(target)

@@ -125,17 +125,30 @@ def detail_types(cloud: Any, order_id: str) -> list[str]:
     return [event["detail-type"] for event in logged_events(cloud, order_id)]
 
 
-def executions_of(cloud: Any, order_id: str) -> list[dict[str, Any]]:
+# The input of every OrderProcessor run seen so far, by execution ARN (an input never changes), so
+# finding the runs of one order describes each run once instead of on every poll.
+_run_inputs: dict[str, Any] = {}
+
+
+def processor_runs(cloud: Any, where: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """OrderProcessor executions (described, oldest first) whose input ``detail`` satisfies ``where``."""
     sfn = cloud.client("stepfunctions")
     found = []
     for page in sfn.get_paginator("list_executions").paginate(
         stateMachineArn=cloud.outputs["orderProcessorArn"]
     ):
         for execution in page["executions"]:
-            described = sfn.describe_execution(executionArn=execution["executionArn"])
-            if json.loads(described["input"]).get("detail", {}).get("orderId") == order_id:
-                found.append(described)
-    return found
+            arn = execution["executionArn"]
+            if arn not in _run_inputs:
+                _run_inputs[arn] = json.loads(sfn.describe_execution(executionArn=arn)["input"]).get("detail")
+            detail = _run_inputs[arn]
+            if isinstance(detail, dict) and where(detail):
+                found.append(sfn.describe_execution(executionArn=arn))
+    return sorted(found, key=lambda run: run["startDate"])
+
+
+def executions_of(cloud: Any, order_id: str) -> list[dict[str, Any]]:
+    return processor_runs(cloud, lambda detail: detail.get("orderId") == order_id)
 
 
 def execution_of(cloud: Any, order_id: str) -> dict[str, Any]:

@@ -17,9 +17,16 @@ from typing import Any
 import pytest
 
 from localcloud import simulator
-from tests.e2e.conftest import CAPPUCCINO, eventually, logged_events, order
+from tests.e2e.conftest import CAPPUCCINO, eventually, logged_events, order, processor_runs
 
-LONG_WAITS = {"customerTimeoutSeconds": 600, "baristaTimeoutSeconds": 600, "capacity": 500}
+# No batching window for the metrics queue: a case settles (metrics included) after every step, and a
+# window would make each settle wait it out; batching is tested in tests/localcloud/test_pollers.py.
+LONG_WAITS = {
+    "customerTimeoutSeconds": 600,
+    "baristaTimeoutSeconds": 600,
+    "capacity": 500,
+    "metricsBatchWindowSeconds": 0,
+}
 LATTE = {"drink": "Latte", "modifiers": [], "icon": "barista-icons_cafe-latte"}
 ESPRESSO = {"drink": "Espresso", "modifiers": [], "icon": "barista-icons_espresso-alternative"}
 FORGED_RUN = "arn:aws:states:us-east-1:123456789012:execution:forged-machine:forged-run"
@@ -45,17 +52,7 @@ def new_id(prefix: str = "hostile") -> str:
 
 def runs(cloud: Any, where: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
     """OrderProcessor executions (described, oldest first) whose input ``detail`` satisfies ``where``."""
-    sfn = cloud.client("stepfunctions")
-    found = []
-    for page in sfn.get_paginator("list_executions").paginate(
-        stateMachineArn=cloud.outputs["orderProcessorArn"]
-    ):
-        for execution in page["executions"]:
-            described = sfn.describe_execution(executionArn=execution["executionArn"])
-            detail = json.loads(described["input"]).get("detail")
-            if isinstance(detail, dict) and where(detail):
-                found.append(described)
-    return sorted(found, key=lambda run: run["startDate"])
+    return processor_runs(cloud, where)
 
 
 def runs_of_user(cloud: Any, user_id: str) -> list[dict[str, Any]]:
