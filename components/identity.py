@@ -66,6 +66,10 @@ class Identity(pulumi.ComponentResource):
             },
             verification_message_template={"default_email_option": "CONFIRM_WITH_CODE"},
             account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},
+            # Every customer is a monthly active user, the largest usage line of a month. The apps need
+            # only what Lite has (password and SRP sign-in, groups, email codes); a new pool is Essentials,
+            # which costs about three times as much per user for features nothing here uses.
+            user_pool_tier="LITE",
             opts=child,
         )
         flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]

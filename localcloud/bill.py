@@ -52,7 +52,10 @@ KMS_KEY = "kms_key_months"
 SECRET = "secretsmanager_secret_months"
 READ_UNIT_HOURS = "dynamodb_provisioned_read_unit_hours"
 WRITE_UNIT_HOURS = "dynamodb_provisioned_write_unit_hours"
-MONTHLY_ACTIVE_USERS = "cognito_monthly_active_users"
+MONTHLY_ACTIVE_USERS = "cognito_monthly_active_users"  # Essentials, a new user pool's tier
+LITE_MONTHLY_ACTIVE_USERS = "cognito_lite_monthly_active_users"
+# What a user pool's monthly active users cost, by its `userPoolTier` (a pool that sets none is Essentials).
+MONTHLY_ACTIVE_USERS_BY_TIER = {"ESSENTIALS": MONTHLY_ACTIVE_USERS, "LITE": LITE_MONTHLY_ACTIVE_USERS}
 CONNECTION_MINUTES = "iot_connection_minutes"
 MONTH_PRICE_KEYS = (
     ALARM,
@@ -65,10 +68,11 @@ MONTH_PRICE_KEYS = (
     READ_UNIT_HOURS,
     WRITE_UNIT_HOURS,
     MONTHLY_ACTIVE_USERS,
+    LITE_MONTHLY_ACTIVE_USERS,
     CONNECTION_MINUTES,
 )
 # The usage keys this module prices on top of the day's `costs.Usage`.
-MONTH_USAGE_KEYS = (MONTHLY_ACTIVE_USERS, CONNECTION_MINUTES, LOG_STORAGE)
+MONTH_USAGE_KEYS = (MONTHLY_ACTIVE_USERS, LITE_MONTHLY_ACTIVE_USERS, CONNECTION_MINUTES, LOG_STORAGE)
 # AWS rotates a key's material yearly unless the key says otherwise; each of the first two rotations
 # adds one key-month to the key's monthly charge.
 DEFAULT_ROTATION_DAYS = 365
@@ -657,15 +661,31 @@ def _month_log_gb(day: SimulatedDay, profile: Profile) -> dict[str | None, float
     return by_group
 
 
+def monthly_active_users_price(declared: Any) -> str:
+    """The price key of the monthly active users of the declared user pool, by its tier."""
+    tiers = {
+        str(resource.inputs.get("userPoolTier") or "ESSENTIALS").upper()
+        for resource in _resources(declared)
+        if resource.type == "aws:cognito/userPool:UserPool"
+    } or {"ESSENTIALS"}
+    unpriced = sorted(tiers - set(MONTHLY_ACTIVE_USERS_BY_TIER))
+    if unpriced:
+        raise NotPriced(f"user pool tier {', '.join(unpriced)}: prices.json has no price for its users")
+    if len(tiers) > 1:
+        raise NotPriced(f"user pools of several tiers ({', '.join(sorted(tiers))}): whose users are whose?")
+    return MONTHLY_ACTIVE_USERS_BY_TIER[tiers.pop()]
+
+
 def usage_charges(
     day: SimulatedDay,
     prices: MonthPrices,
     profile: Profile,
     retention_by_group: Mapping[str, float | None],
     default_retention: float | None = None,
+    users_price: str = MONTHLY_ACTIVE_USERS,
 ) -> tuple[Charge, ...]:
-    """The month's usage: the day's priced usage scaled to the profile, then monthly active users, IoT
-    connection-minutes and stored logs."""
+    """The month's usage: the day's priced usage scaled to the profile, then monthly active users (priced
+    by ``users_price``, the user pool's tier), IoT connection-minutes and stored logs."""
     scaled = scaled_usage(day.usage, day.scans, profile)
     lines = [
         Charge(USAGE, line.key, line.service, line.quantity, line.unit, line.usd)
@@ -675,7 +695,7 @@ def usage_charges(
         _month_log_gb(day, profile), retention_by_group, profile.months_in_service, default_retention
     )
     lines += [
-        _charge(USAGE, MONTHLY_ACTIVE_USERS, "Cognito", monthly_active_users(profile), prices),
+        _charge(USAGE, users_price, "Cognito", monthly_active_users(profile), prices),
         _charge(USAGE, CONNECTION_MINUTES, "IoT Core", connection_minutes(profile), prices),
         _charge(USAGE, LOG_STORAGE, "CloudWatch Logs", stored, prices),
     ]
@@ -714,7 +734,7 @@ def month(
         title,
         profile,
         fixed_charges(declared, prices, profile),
-        usage_charges(day, prices, profile, retention),
+        usage_charges(day, prices, profile, retention, users_price=monthly_active_users_price(declared)),
         (*_assumptions(day, profile), logs),
     )
 

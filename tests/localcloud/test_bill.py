@@ -308,10 +308,30 @@ def test_the_workshop_month_is_the_same_profile_with_a_standard_order_manager_an
     assert workshop.quantity("lambda_requests") == ours.quantity("lambda_requests") == 200
     assert workshop.quantity("sfn_standard_transitions") == 900  # 90 per 10 scans, 100 scans
     assert workshop.quantity("sfn_express_requests") == 0 and ours.quantity("sfn_express_requests") == 100
-    assert workshop.quantity("cognito_monthly_active_users") == ours.quantity("cognito_monthly_active_users")
+    # the same users, in the workshop's pool at a new pool's tier (Essentials), in ours at Lite
+    assert workshop.quantity("cognito_monthly_active_users") == ours.quantity(
+        "cognito_lite_monthly_active_users"
+    )
+    assert ours.quantity("cognito_monthly_active_users") == 0
     assert workshop.quantity("dynamodb_provisioned_read_unit_hours") == 5 * 730  # its metrics table
     assert workshop.quantity("cloudwatch_alarm_metric_months") == 0
     assert ours.quantity("cloudwatch_alarm_metric_months") == len(local.of_type(ALARM_TYPE))
+
+
+def test_the_users_of_the_pool_are_priced_at_its_tier_and_an_unpriced_tier_is_refused(local, prices):
+    [pool] = local.of_type("aws:cognito/userPool:UserPool")
+    assert pool.inputs["userPoolTier"] == "LITE"  # every stack: the apps use nothing beyond Lite
+    assert bill.monthly_active_users_price(local) == "cognito_lite_monthly_active_users"
+    assert prices["cognito_lite_monthly_active_users"].usd < prices["cognito_monthly_active_users"].usd
+
+    def with_tier(tier: str | None) -> program.ProgramRun:
+        inputs = {key: value for key, value in pool.inputs.items() if key != "userPoolTier"}
+        changed = replace(pool, inputs={**inputs, **({"userPoolTier": tier} if tier else {})})
+        return program.ProgramRun(local.stack, [changed if r is pool else r for r in local.resources], {})
+
+    assert bill.monthly_active_users_price(with_tier(None)) == "cognito_monthly_active_users"
+    with pytest.raises(bill.NotPriced, match="PLUS"):
+        bill.monthly_active_users_price(with_tier("PLUS"))
 
 
 def test_the_workshop_keeps_its_logs_forever_while_the_stack_keeps_them_for_its_retention(local, prices):
