@@ -25,7 +25,8 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
   retries, on-failure destinations).
 - ``iot``: the account's ATS endpoint answered; every publish recorded per topic and handed to listeners.
 - ``clock``: the clock the workflows' timed waits count on: real, or virtual (``advance()``).
-- ``sdk``: one cache of botocore's parsed models for every session of the process; GC thresholds.
+- ``sdk``: the request path all services share: one cache of botocore's parsed models for every session,
+  moto's handler lookup kept per class, GC thresholds.
 - ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's

@@ -1,4 +1,4 @@
-"""botocore, the SDK under every client here, shared by every session of the process.
+"""The request path every service shares: botocore (the SDK under every client) and moto's dispatch.
 
 Every ``boto3.session.Session`` (the tests', each function's, moto's own) gets a new botocore loader,
 and each loader parsed the same JSON service models, endpoint rule sets and partitions again: measured
@@ -6,6 +6,10 @@ on this project, a third of the test suite's samples were inside client creation
 ``json.loads`` of those files. A loader only ever reads files that ship with botocore (plus
 ``~/.aws/models``), so loaders with the same search paths can share one cache of what they read; the
 cache holds what one loader already keeps for its lifetime, and nobody writes to those models.
+
+moto's dispatch listed the methods of the service's response class (``inspect.getmembers``) on every
+request, to find the action's handler: the list is now kept per class. Classes are complete once the
+service modules have patched them, which ``emulator.install()`` does before any request.
 
 ``install()`` also raises the garbage collector's thresholds: the emulator allocates many short-lived
 objects per request (botocore's and moto's request/response machinery), and full collections were
@@ -17,6 +21,7 @@ Tests: ``tests/localcloud/test_emulator_sdk.py``.
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from typing import Any
@@ -44,6 +49,10 @@ def install() -> None:
             self._cache = _caches.setdefault(key, {})
 
     botocore.loaders.Loader.__init__ = init
+
+    from moto.core import responses
+
+    responses.method_names_from_class = functools.cache(responses.method_names_from_class)
     gc.set_threshold(*GC_THRESHOLDS)
 
 
