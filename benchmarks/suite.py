@@ -38,7 +38,8 @@ def one_run() -> tuple[float, str, str]:
     lines = done.stdout.strip().splitlines()
     outcome = lines[-1] if lines else f"exit {done.returncode}"
     if done.returncode != 0:
-        outcome = f"FAILED (exit {done.returncode}): {outcome}"
+        failed = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
+        outcome = f"FAILED (exit {done.returncode}): {outcome}" + "".join(f"\n    {line}" for line in failed)
     return seconds, outcome, done.stdout
 
 

@@ -9,13 +9,15 @@ shop is closed. Every customer's expected end follows from the plan.
 ``run_day`` serves the deployed program's front door (``localcloud.serve``) and drives the plan through it
 the way the apps do: the display (an admin) shows the QR code and opens and closes the shop with
 ``PUT /store``, customers scan it and order from their phones (signed-in customer accounts) with
-``PUT /orders/{id}``, baristas make, unmake, complete and cancel with their own accounts; real timeouts
-do the rest. Capacity
-is deterministic because the driver only ever sends more arrivals than there is room for in a peak, when
-the shop is otherwise empty (the first ``capacity`` are let in and parked before the others arrive).
-It then observes the outcome of every order (order table, OrderProcessor executions and their history,
-metrics table, CloudWatch, dead-letter queues), counts what the apps were sent on each IoT topic, checks
-the invariants and prices the day's usage (API Gateway requests and IoT messages included).
+``PUT /orders/{id}``, baristas make, unmake, complete and cancel with their own accounts; the workflows'
+timeouts do the rest. On a virtual clock (``simulate`` uses one) time passes only when the driver lets it:
+to free room for the next arrivals, and at the end of the day; so the same seed gives the same day on a
+slow machine as on a fast one. Capacity is deterministic because the driver only ever sends more arrivals
+than there is room for in a peak, when the shop is otherwise empty (the first ``capacity`` are let in and
+parked before the others arrive). It then observes the outcome of every order (order table, OrderProcessor
+executions and their history, metrics table, CloudWatch, dead-letter queues), counts what the apps were
+sent on each IoT topic, checks the invariants and prices the day's usage (API Gateway requests and IoT
+messages included).
 """
 
 from __future__ import annotations
@@ -395,10 +397,12 @@ def sign_in_apps(cloud: Any, settings: dict[str, Any], plan: DayPlan, phones: in
         return AppClient(settings, sign_in(settings, email, password))
 
     barista_ids = sorted({c.barista_id for c in plan.customers if c.barista_id})
+    day = secrets.token_hex(4)  # a second day on the same stack signs up its own accounts
+    domain = f"day-{day}.serverlesspresso.local"
     return ShopApps(
-        display=account("display@day.serverlesspresso.local", ("admin",)),
-        baristas={b: account(f"{b}@day.serverlesspresso.local", ("admin",)) for b in barista_ids},
-        phones=[account(f"phone-{i}@day.serverlesspresso.local") for i in range(max(1, phones))],
+        display=account(f"display@{domain}", ("admin",)),
+        baristas={b: account(f"{b}@{domain}", ("admin",)) for b in barista_ids},
+        phones=[account(f"phone-{i}@{domain}") for i in range(max(1, phones))],
     )
 
 

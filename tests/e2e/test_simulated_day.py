@@ -24,3 +24,27 @@ def test_a_fifty_order_day_keeps_every_invariant(local_cloud):
     assert result.usage.iot_messages == sum(result.messages.values())
     assert result.messages["serverlesspresso-admin"] > 0 and result.messages["serverlesspresso-user-*"] > 0
     assert result.messages["serverlesspresso-config"] >= 2  # the shop closed and reopened
+
+
+def test_a_day_on_a_machine_slower_than_the_timeouts_ends_as_planned(local_cloud, monkeypatch):
+    """Every customer takes longer in real time than the stack's 3 s customer timeout before ordering:
+    on the virtual clock nobody times out who was not planned to."""
+    import time
+
+    menu = simulator.menu_from_item(
+        local_cloud.table("shop-data-config").get_item(Key={"PK": "menu"})["Item"]
+    )
+    plan = simulator.plan_day(6, seed=7, menu=menu, capacity=20, id_prefix="slow-")
+    assert any(c.body is not None for c in plan.customers)
+    ordering = simulator.DayDriver.customer_step
+
+    def slow_customer(self, customer):
+        time.sleep(3.2)  # longer than customerTimeoutSeconds of the local stack
+        return ordering(self, customer)
+
+    monkeypatch.setattr(simulator.DayDriver, "customer_step", slow_customer)
+
+    result = simulator.run_day(local_cloud, plan, workers=8)
+
+    assert result.problems == []
+    assert result.counts == plan.expected_outcomes()

@@ -43,9 +43,13 @@ def function_zip() -> bytes:
     return buffer.getvalue()
 
 
-def deploy_consumer(reserved: int, maximum: int | None, batch_size: int = 5, window: int = 1) -> dict:
-    """A queue (visibility 2 s, so a failed message is retried soon; DLQ after 2 receives), a reporting
-    consumer with ``reserved`` concurrency, its mapping (``maximum`` concurrency or none) and pollers."""
+def deploy_consumer(
+    reserved: int, maximum: int | None, batch_size: int = 5, window: int = 1, visibility: int = 2
+) -> dict:
+    """A queue (``visibility`` seconds, short so a failed message is retried soon; DLQ after 2 receives),
+    a reporting consumer with ``reserved`` concurrency, its mapping (``maximum`` concurrency or none) and
+    pollers. A test that expects no retry gives a visibility far beyond a batch's time on a slow machine,
+    so a batch still being processed is never received a second time."""
     sqs = boto3.client("sqs", region_name=REGION)
     ddb = boto3.client("dynamodb", region_name=REGION)
     iam = boto3.client("iam", region_name=REGION)
@@ -63,7 +67,7 @@ def deploy_consumer(reserved: int, maximum: int | None, batch_size: int = 5, win
     queue_url = sqs.create_queue(
         QueueName="work",
         Attributes={
-            "VisibilityTimeout": "2",
+            "VisibilityTimeout": str(visibility),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
         },
     )["QueueUrl"]
@@ -101,8 +105,9 @@ def deploy_consumer(reserved: int, maximum: int | None, batch_size: int = 5, win
 
 @pytest.fixture
 def consumer(aws):
-    """Batches of 5, at most 2 at once, within a reserved concurrency of 2: never throttled."""
-    deployed = deploy_consumer(reserved=2, maximum=2)
+    """Batches of 5, at most 2 at once, within a reserved concurrency of 2: never throttled. A failed
+    message is visible again after 6 s (a batch that succeeds is done long before, even on a slow machine)."""
+    deployed = deploy_consumer(reserved=2, maximum=2, visibility=6)
     try:
         yield deployed
     finally:
@@ -160,7 +165,8 @@ def test_only_reported_failures_are_retried_and_reach_the_dlq_after_max_receives
     assert visible["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
-def test_batches_never_exceed_the_mappings_batch_size(consumer):
+def test_batches_never_exceed_the_mappings_batch_size(make_consumer):
+    consumer = make_consumer(reserved=2, maximum=2, visibility=60)
     sqs, seen = consumer["sqs"], consumer["seen"]
     bodies = [f"ok-{i}" for i in range(12)]
     send(sqs, consumer["queue"], bodies)
@@ -201,7 +207,7 @@ def test_pollers_outnumbering_the_reserved_concurrency_throttle_and_dead_letter_
 
 
 def test_a_maximum_concurrency_within_the_reserved_concurrency_is_never_throttled(make_consumer):
-    consumer = make_consumer(reserved=2, maximum=2, batch_size=1, window=0)
+    consumer = make_consumer(reserved=2, maximum=2, batch_size=1, window=0, visibility=60)
     sqs, seen = consumer["sqs"], consumer["seen"]
     bodies = [f"slow-{i}" for i in range(8)]
     send(sqs, consumer["queue"], bodies)
