@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 WAIT_LIMIT_SECONDS = 30.0
-# Served stacks wait long on people and keep one QR code all day, so no outcome depends on machine speed.
+# Served stacks keep one QR code all day and run on a virtual clock with long waits for people, so no
+# outcome depends on machine speed.
 SERVED_CONFIG = {
     "customerTimeoutSeconds": 600,
     "baristaTimeoutSeconds": 600,
@@ -63,7 +64,9 @@ def served() -> Iterator[Served]:
     left = QR_INTERVAL_MS - time.time_ns() // 1_000_000 % QR_INTERVAL_MS
     if left < MODULE_BUDGET_MS:
         time.sleep(left / 1000 + 1)
-    with LocalCloud.running("local", SERVED_CONFIG) as cloud, serving() as front:
+    from localcloud.emulator.clock import VirtualClock
+
+    with LocalCloud.running("local", SERVED_CONFIG, clock=VirtualClock()) as cloud, serving() as front:
         users = create_users(cloud.outputs["userPoolId"])
         settings = settings_document(cloud.outputs, front, users)
         clients = {role: AppClient.signed_in_as(settings, role) for role in users}

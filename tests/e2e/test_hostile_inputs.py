@@ -2,8 +2,9 @@
 
 Bus events go in with `put_event`, OrderManager requests with `order_manager`. Every case asserts its
 precise outcome: a named error, or a documented no-op. Nothing half-written, no stub or corrupted order,
-nothing lost, nothing counted twice. The stack waits 600 s for customers and baristas, so nothing times
-out while a case runs; each case waits for an outcome by polling for it, never for a fixed time.
+nothing lost, nothing counted twice. The stack runs on a virtual clock and waits 600 s for customers and
+baristas, so nothing times out while a case runs; each case waits for an outcome by polling for it,
+never for a fixed time.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ def cloud():
     import logging
 
     from localcloud.cloud import LocalCloud
+    from localcloud.emulator.clock import VirtualClock
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)
-    with LocalCloud.running("local", LONG_WAITS) as deployed:
+    with LocalCloud.running("local", LONG_WAITS, clock=VirtualClock()) as deployed:
         yield deployed
 
 
