@@ -241,36 +241,6 @@ def test_a_profile_out_of_range_is_refused_with_what_is_allowed():
         Profile(opening_hours=25)
 
 
-@pytest.fixture
-def nothing_deployed(monkeypatch):
-    from localcloud.cloud import LocalCloud
-
-    def running(*args, **kwargs):
-        raise AssertionError("the command deployed the stack")
-
-    monkeypatch.setattr(LocalCloud, "running", running)
-
-
-@pytest.mark.parametrize(
-    ("option", "value", "named"),
-    [
-        ("--month-days", "0", "expected a whole number from 1 to 31, got 0"),
-        ("--month-days", "32", "expected a whole number from 1 to 31, got 32"),
-        ("--month-orders", "none", "expected a whole number from 1 to 100000, got 'none'"),
-        ("--month-hours", "25", "expected a whole number from 1 to 24, got 25"),
-    ],
-)
-def test_a_month_option_out_of_range_is_refused_as_it_is_parsed(
-    nothing_deployed, capsys, option, value, named
-):
-    with pytest.raises(SystemExit) as refused:
-        cli.main(["simulate", "--stack", "local", option, value])
-
-    assert refused.value.code == 2
-    error = capsys.readouterr().err
-    assert option in error and named in error
-
-
 def test_the_month_options_choose_the_profile_and_the_defaults_are_the_pop_up_month():
     default = cli.parser().parse_args(["simulate"])
     chosen = cli.parser().parse_args(["simulate", "--month-days", "6", "--month-orders", "300"])

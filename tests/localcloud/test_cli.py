@@ -53,6 +53,10 @@ def test_a_setting_the_stack_would_refuse_stops_the_command_before_any_deploy(
         ("--workers", "many", "expected a whole number from 1 to 64, got 'many'"),
         ("--orders", "0", "expected a whole number from 1 to 100000, got 0"),
         ("--orders", "-5", "expected a whole number from 1 to 100000, got -5"),
+        ("--month-days", "0", "expected a whole number from 1 to 31, got 0"),
+        ("--month-days", "32", "expected a whole number from 1 to 31, got 32"),
+        ("--month-orders", "none", "expected a whole number from 1 to 100000, got 'none'"),
+        ("--month-hours", "25", "expected a whole number from 1 to 24, got 25"),
     ],
 )
 def test_an_option_out_of_range_is_refused_as_it_is_parsed(nothing_deployed, capsys, option, value, named):
