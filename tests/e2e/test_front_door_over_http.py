@@ -65,6 +65,7 @@ def parked_order(cloud, client: AppClient, admin: AppClient) -> str:
     assert answer.status_code == 200, answer.text
     order_id = answer.json()["orderId"]
     eventually(lambda: (order(cloud, order_id) or {}).get("TaskToken"), f"order {order_id} parked")
+    cloud.settle()  # at rest: what the workflow set off is done, so the item no longer changes
     return order_id
 
 
@@ -82,6 +83,7 @@ def numbered_order(cloud, customer, admin) -> str:
     order_id = parked_order(cloud, customer, admin)
     assert place(customer, order_id).status_code == 200
     eventually(lambda: (order(cloud, order_id) or {}).get("orderNumber"), "the order number")
+    cloud.settle()  # the number is written before the order is marked announced: wait for both
     return order_id
 
 

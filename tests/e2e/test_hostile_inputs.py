@@ -271,7 +271,8 @@ def test_odd_but_valid_text_is_an_order_like_any_other_and_kept_exactly(cloud, o
 def waiting(cloud):
     """A parked order of customer-1, and a function that asserts it was left exactly as it was."""
     order_id = new_id("parked")
-    before = park(cloud, order_id)
+    park(cloud, order_id)
+    before = settled_item(cloud, order_id)  # at rest, so only the hostile request could change it
     sales_before = sales(cloud)
 
     def unchanged() -> None:
