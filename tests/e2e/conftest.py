@@ -211,6 +211,6 @@ def to_barista(cloud: Any, order_id: str, user_id: str = "1") -> dict[str, Any]:
     park(cloud, order_id, user_id)
     answer = choose(cloud, order_id, user_id)
     assert answer["status"] == "SUCCEEDED", answer
-    return eventually(
-        lambda: (order(cloud, order_id) or {}).get("orderNumber") and order(cloud, order_id), "number"
-    )
+    eventually(lambda: (order(cloud, order_id) or {}).get("orderNumber"), "number")
+    cloud.settle()  # the number is written before the order is marked announced: wait for both
+    return order(cloud, order_id)

@@ -148,9 +148,9 @@ def place(
 def to_barista(cloud: Any, order_id: str, user_id: str = "customer-1") -> dict[str, Any]:
     park(cloud, order_id, user_id)
     assert place(cloud, order_id, user_id)["status"] == "SUCCEEDED"
-    return eventually(
-        lambda: (order(cloud, order_id) or {}).get("orderNumber") and order(cloud, order_id), "numbered"
-    )
+    eventually(lambda: (order(cloud, order_id) or {}).get("orderNumber"), "numbered")
+    # the number is written before the order is marked announced: hand over the order at rest
+    return settled_item(cloud, order_id)
 
 
 def manage(
