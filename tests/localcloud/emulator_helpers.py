@@ -132,6 +132,27 @@ def received_bodies(queue_url: str) -> list[dict]:
     return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
 
 
+def park_on_token(**extra) -> dict:
+    return {**PARK_ON_TOKEN, **extra}
+
+
+def tokens_tap() -> str:
+    """A queue receiving every token the parked tasks emit."""
+    queue_url, queue_arn = create_queue("tokens")
+    events = boto3.client("events")
+    events.put_rule(Name="parked", EventPattern=json.dumps({"source": ["test.parked"]}))
+    events.put_targets(Rule="parked", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    return queue_url
+
+
+def next_token(queue_url: str) -> str:
+    """The one token waiting in the tap (taken out of it)."""
+    sqs = boto3.client("sqs")
+    [message] = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return json.loads(message["Body"])["detail"]["token"]
+
+
 def invoke_task(function_arn: str, **extra) -> dict:
     return {
         "Type": "Task",

@@ -12,7 +12,14 @@ import pytest
 
 from localcloud import emulator
 from localcloud.emulator.clock import ClockEvent, VirtualClock
-from tests.localcloud.emulator_helpers import PARK_ON_TOKEN, create_machine, create_queue, describe, history
+from tests.localcloud.emulator_helpers import (
+    create_machine,
+    describe,
+    history,
+    next_token,
+    park_on_token,
+    tokens_tap,
+)
 
 
 @pytest.fixture
@@ -23,7 +30,7 @@ def clock():
 
 
 def parked(timeout: int, **extra) -> dict:
-    return {**PARK_ON_TOKEN, "TimeoutSeconds": timeout, **extra}
+    return park_on_token(TimeoutSeconds=timeout, **extra)
 
 
 def start(definition: dict, name: str = "machine") -> str:
@@ -102,13 +109,9 @@ def test_a_task_token_wait_times_out_exactly_at_timeout_seconds(clock):
 
 
 def test_an_answer_one_instant_before_the_deadline_wins(clock):
-    queue_url, queue_arn = create_queue("tokens")
-    events = boto3.client("events")
-    events.put_rule(Name="parked", EventPattern=json.dumps({"source": ["test.parked"]}))
-    events.put_targets(Rule="parked", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    queue_url = tokens_tap()
     execution = start(ONE_TIMEOUT)
-    [message] = boto3.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
-    token = json.loads(message["Body"])["detail"]["token"]
+    token = next_token(queue_url)
     emulator.advance(4.999)
 
     boto3.client("stepfunctions").send_task_success(taskToken=token, output='{"drink": "latte"}')
@@ -160,13 +163,9 @@ def test_a_wait_state_waits_its_seconds_of_virtual_time(clock):
 
 
 def test_a_heartbeat_resets_the_heartbeat_deadline(clock):
-    queue_url, queue_arn = create_queue("tokens")
-    events = boto3.client("events")
-    events.put_rule(Name="parked", EventPattern=json.dumps({"source": ["test.parked"]}))
-    events.put_targets(Rule="parked", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    queue_url = tokens_tap()
     execution = start({"StartAt": "Wait", "States": {"Wait": parked(100, HeartbeatSeconds=2)}})
-    [message] = boto3.client("sqs").receive_message(QueueUrl=queue_url)["Messages"]
-    token = json.loads(message["Body"])["detail"]["token"]
+    token = next_token(queue_url)
     emulator.advance(1.5)
     boto3.client("stepfunctions").send_task_heartbeat(taskToken=token)
     emulator.settle()

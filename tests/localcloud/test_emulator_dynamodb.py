@@ -248,20 +248,6 @@ def test_the_workflow_interpreters_dynamodb_tasks_take_the_same_lock(aws):
 # --- gap 3: every operation refuses a key over DynamoDB's size limits --------------------------------
 
 
-def _orders_table():
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    dynamodb.create_table(
-        TableName="orders",
-        AttributeDefinitions=[
-            {"AttributeName": "PK", "AttributeType": "S"},
-            {"AttributeName": "SK", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return dynamodb
-
-
 @pytest.mark.parametrize(
     "key",
     [

@@ -18,9 +18,12 @@ from tests.localcloud.emulator_helpers import (
     describe,
     history,
     invoke_task,
+    next_token,
+    park_on_token,
     queue_arn_of,
     received_bodies,
     run,
+    tokens_tap,
 )
 
 # --- gap 1: aws-sdk integration casing ------------------------------------------------------------
@@ -208,27 +211,6 @@ def test_settle_waits_until_a_running_execution_parks_on_its_callback(aws):
 
 
 # --- gap 6: a used or expired task token is refused ---------------------------------------------------
-
-
-def park_on_token(**extra) -> dict:
-    return {**PARK_ON_TOKEN, **extra}
-
-
-def tokens_tap() -> str:
-    """A queue receiving every token the parked tasks emit."""
-    queue_url, queue_arn = create_queue("tokens")
-    events = boto3.client("events")
-    events.put_rule(Name="parked", EventPattern=json.dumps({"source": ["test.parked"]}))
-    events.put_targets(Rule="parked", Targets=[{"Id": "queue", "Arn": queue_arn}])
-    return queue_url
-
-
-def next_token(queue_url: str) -> str:
-    """The one token waiting in the tap (taken out of it)."""
-    sqs = boto3.client("sqs")
-    [message] = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return json.loads(message["Body"])["detail"]["token"]
 
 
 def wait_until(condition, timeout: float = 10.0):
