@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-import statistics
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -27,7 +25,3 @@ def describe() -> str:
         f"{datetime.date.today().isoformat()}  {usable} usable cores ({cpu_model()})  "
         f"Python {sys.version.split()[0]}  {platform.system()} {platform.release()}"
     )
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)

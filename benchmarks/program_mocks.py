@@ -12,11 +12,12 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from machine import describe, median  # noqa: E402
+from machine import describe  # noqa: E402
 
 from localcloud import program  # noqa: E402
 

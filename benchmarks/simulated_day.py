@@ -18,9 +18,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe, median
+from machine import describe
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = {100: 8.0, 1000: 60.0}

@@ -131,6 +131,15 @@ class LocalCloud:
         in order, and what it sets off settles before the next one."""
         emulator.advance(seconds)
 
+    def until_next_timeout(self, within: float = float("inf")) -> bool:
+        """Let virtual time pass up to the earliest pending timeout and fire it; False (and no time
+        passes) when no workflow waits on one due within ``within`` seconds."""
+        due = self.clock.next_deadline()
+        if due is None or due - self.clock.now() > within:
+            return False
+        self.advance(max(0.0, due - self.clock.now()))
+        return True
+
     def settle(self, timeout: float = 30.0) -> None:
         """Wait until deliveries are done, executions are parked and every poller is idle with its queue
         empty (messages waiting out a visibility timeout after a failure are not waited for)."""

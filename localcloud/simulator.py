@@ -479,18 +479,15 @@ class DayDriver:
         deadline = time.monotonic() + limit
         while self.running() + needed > self.plan.capacity:
             if self.virtual:
-                self._until_next_timeout(f"no room for {needed} orders")
+                if not self.cloud.until_next_timeout():
+                    raise TimeoutError(
+                        f"no room for {needed} orders, and no workflow waits on a timeout that could "
+                        "free a slot"
+                    )
                 continue
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no room for {needed} orders after {limit:.0f}s")
             time.sleep(0.05)
-
-    def _until_next_timeout(self, what: str) -> None:
-        clock = self.cloud.clock
-        due = clock.next_deadline()
-        if due is None:
-            raise TimeoutError(f"{what}, and no workflow waits on a timeout that could free a slot")
-        self.cloud.advance(max(0.0, due - clock.now()))
 
     def _manage(self, customer: Customer, action: str, body: Mapping[str, Any], app: AppClient) -> dict:
         order_id = self.order_ids[customer.order_id]

@@ -171,10 +171,8 @@ def finished(cloud: Any, order_id: str, limit: float = WAIT_LIMIT_SECONDS) -> di
     cloud.settle()
     give_up = cloud.clock.now() + limit
     while (run := done()) is None:
-        due = cloud.clock.next_deadline()
-        if due is None or due > give_up:
+        if not cloud.until_next_timeout(within=give_up - cloud.clock.now()):
             raise AssertionError(f"the execution of {order_id} did not finish within {limit} virtual s")
-        cloud.advance(due - cloud.clock.now())
     return run
 
 
