@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,20 @@ SERVICES = {
     "validator": "APIGWEndpointValidatorService",
 }
 TIMEOUT_SECONDS = 30
+_connections = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's HTTP session: its connections stay open between calls, as a browser keeps them."""
+    session = getattr(_connections, "session", None)
+    if session is None:
+        session = _connections.session = requests.Session()
+    return session
 
 
 def sign_in(settings: dict[str, Any], email: str, password: str) -> dict[str, str]:
     """Cognito's answer to a password sign-in: AccessToken, IdToken, RefreshToken."""
-    answer = requests.post(
+    answer = _session().post(
         settings["awsEndpoint"] + "/",
         headers={
             "Content-Type": "application/x-amz-json-1.1",
@@ -71,6 +81,6 @@ class AppClient:
             headers["Authorization"] = (self.tokens or {})["AccessToken" if token == "access" else "IdToken"]
         elif token is not None:
             headers["Authorization"] = token
-        return requests.request(
+        return _session().request(
             method, self.url(service, path), headers=headers, timeout=TIMEOUT_SECONDS, **kwargs
         )

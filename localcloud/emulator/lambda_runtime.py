@@ -234,6 +234,14 @@ class InvocationEnviron(os._Environ):
             return value
         return super().__getitem__(key)
 
+    def __contains__(self, key: object) -> bool:
+        # Mapping's own would raise and catch a KeyError per absent name: moto and botocore ask for
+        # dozens of absent variables on every call.
+        overlay = self._overlay()
+        if overlay is not None and key in overlay:
+            return overlay[key] is not None
+        return self.encodekey(key) in self._data  # a key that is no str: the TypeError os.environ raises
+
     def __setitem__(self, key: str, value: str) -> None:
         overlay = self._overlay()
         if overlay is None:

@@ -7,6 +7,20 @@ on this project, a third of the test suite's samples were inside client creation
 ``~/.aws/models``), so loaders with the same search paths can share one cache of what they read; the
 cache holds what one loader already keeps for its lifetime, and nobody writes to those models.
 
+A call that moto answers never leaves the process, so three steps of the way out are skipped while a
+mock is active (``mocking()``), and only then:
+
+- Signing. Signature Version 4 hashes the request twice and derives a key per call; moto checks no
+  signature. A request gets the same ``Authorization`` header shape without the HMAC work
+  (``LocalSignature``): the access key, date, region and service of the credential scope, which are
+  what moto reads (the account behind the access key, the region of global endpoints).
+- The ``User-Agent`` string, rebuilt from a dozen components on every call: kept per client and per
+  set of feature ids (the only part that changes between a client's calls).
+- moto's routing, which tried each service's URL patterns in turn (hundreds) and then each URL of the
+  service's backend, rebuilding that map, on every request: the handler found for a URL is kept
+  (``route()``), looked up exactly as moto looks it up. Routing falls back to moto's own when its
+  passthrough or whitelist settings are in use.
+
 moto's dispatch listed the methods of the service's response class (``inspect.getmembers``) on every
 request, to find the action's handler: the list is now kept per class. Classes are complete once the
 service modules have patched them, which ``emulator.install()`` does before any request.
@@ -23,7 +37,10 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from localcloud.emulator.core import run_once
@@ -31,9 +48,149 @@ from localcloud.emulator.core import run_once
 # gen-0 collection after this many net allocations (CPython's default is 700), then gen 1 and gen 2 as
 # rarely as their defaults relative to it.
 GC_THRESHOLDS = (50_000, 20, 20)
+# URLs whose handler is kept (distinct paths: one per function, topic, queue...); the map starts over
+# when it is full.
+ROUTES_KEPT = 4096
 
 _caches: dict[tuple[Any, ...], dict[Any, Any]] = {}
 _lock = threading.Lock()
+_routes: dict[str, Callable[..., Any] | None] = {}
+
+
+@functools.cache
+def _stubber() -> Any:
+    from moto.core.models import botocore_stubber
+
+    return botocore_stubber
+
+
+def mocking() -> bool:
+    """Whether moto answers this process's AWS calls now (a ``mock_aws`` is active)."""
+    return _stubber().enabled
+
+
+class LocalSignature:
+    """What Signature Version 4 adds to a request's headers, minus the signature itself."""
+
+    def __init__(self, credentials: Any, service_name: str, region_name: str) -> None:
+        self.credentials = credentials
+        self.service_name = service_name
+        self.region_name = region_name
+
+    def add_auth(self, request: Any) -> None:
+        frozen = self.credentials.get_frozen_credentials()
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        scope = f"{frozen.access_key}/{stamp[:8]}/{self.region_name}/{self.service_name}/aws4_request"
+        for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            if name in request.headers:
+                del request.headers[name]
+        request.headers["X-Amz-Date"] = stamp
+        if frozen.token:
+            request.headers["X-Amz-Security-Token"] = frozen.token
+        request.headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host;x-amz-date, Signature=local"
+        )
+
+
+def _skip_signing() -> None:
+    from botocore.signers import RequestSigner
+
+    original = RequestSigner.get_auth_instance
+
+    def get_auth_instance(
+        self: Any,
+        signing_name: str,
+        region_name: str,
+        signature_version: Any = None,
+        request_credentials: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        version = signature_version if signature_version is not None else self._signature_version
+        credentials = request_credentials or self._credentials
+        if version == "v4" and credentials is not None and not kwargs and mocking():
+            return LocalSignature(credentials, signing_name, region_name)
+        return original(self, signing_name, region_name, signature_version, request_credentials, **kwargs)
+
+    RequestSigner.get_auth_instance = get_auth_instance
+
+
+def _keep_user_agents() -> None:
+    from botocore import context
+    from botocore.useragent import UserAgentString
+
+    original = UserAgentString.to_string
+
+    def to_string(self: Any) -> str:
+        if not mocking():
+            return original(self)
+        current = context.get_context()
+        key = frozenset(current.features) if current is not None else frozenset()
+        kept = self.__dict__.setdefault("_localcloud_strings", {})
+        if key not in kept:
+            kept[key] = original(self)
+        return kept[key]
+
+    UserAgentString.to_string = to_string
+
+
+def route(clean_url: str) -> Callable[..., Any] | None:
+    """The handler moto dispatches ``clean_url`` (scheme, host and path) to, or None if it mocks none."""
+    if clean_url in _routes:
+        return _routes[clean_url]
+    import moto.backend_index as backend_index
+    import moto.backends as backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.base_backend import BackendDict
+
+    handler = None
+    patterns = backend_index.backend_url_patterns
+    service = next((name for name, pattern in patterns if pattern.match(clean_url)), None)
+    if service is not None:
+        backend_dict = backends.get_backend(service)
+        if isinstance(backend_dict, BackendDict):
+            regions = backend_dict[DEFAULT_ACCOUNT_ID]
+            backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+        else:
+            backend = backend_dict["global"]
+        handler = next((h for url, h in backend.urls.items() if re.compile(url).match(clean_url)), None)
+    with _lock:
+        if len(_routes) >= ROUTES_KEPT:
+            _routes.clear()
+        _routes[clean_url] = handler
+    return handler
+
+
+def _keep_routes() -> None:
+    from moto.core import botocore_stubber, config
+    from moto.core.exceptions import HTTPException
+    from moto.core.request import normalize_request
+    from moto.core.utils import get_equivalent_url_in_aws_domain
+    from moto.moto_api import recorder
+
+    Stubber = botocore_stubber.BotocoreStubber
+    original = Stubber.process_request
+
+    def own_routing_needed() -> bool:
+        core = config.default_user_config.get("core", {})
+        passthrough = core.get("passthrough") or {}
+        passing = passthrough.get("urls") or passthrough.get("services")
+        return bool(passing) or core.get("service_whitelist") is not None
+
+    def process_request(self: Any, request: Any) -> Any:
+        if own_routing_needed():
+            return original(self, request)
+        parsed, _ = get_equivalent_url_in_aws_domain(request.url)
+        handler = route(f"{parsed.scheme}://{parsed.netloc}{parsed.path}")
+        if handler is None:
+            return original(self, request)  # moto's own answer for what it does not mock
+        normalized = normalize_request(request)
+        try:
+            recorder._record_request(normalized)
+            return handler(normalized, normalized.raw_url, normalized.headers)
+        except HTTPException as error:
+            return error.code, error.get_headers(), error.get_body()
+
+    Stubber.process_request = process_request
 
 
 @run_once
@@ -53,6 +210,9 @@ def install() -> None:
     from moto.core import responses
 
     responses.method_names_from_class = functools.cache(responses.method_names_from_class)
+    _skip_signing()
+    _keep_user_agents()
+    _keep_routes()
     gc.set_threshold(*GC_THRESHOLDS)
 
 

@@ -1,9 +1,12 @@
 """The shared request path (localcloud.emulator.sdk): sessions share botocore's parsed models, moto finds
-handlers without listing every method again, and the collector runs less often."""
+handlers without listing every method again, and the collector runs less often. Under a mock, requests
+keep the credential scope but skip the signature, clients keep their user agent, and moto keeps the
+handler of each URL; without one, requests are signed in full."""
 
 from __future__ import annotations
 
 import gc
+import re
 
 import boto3
 
@@ -30,3 +33,101 @@ def test_moto_lists_a_response_class_methods_once_and_requests_still_dispatch(aw
 
 def test_the_collector_runs_less_often_once_the_emulator_is_installed(aws):
     assert gc.get_threshold() == sdk.GC_THRESHOLDS
+
+
+def _sent_headers(client) -> list[dict[str, str]]:
+    """The headers of every request `client` sends from now on, as moto (or the network) receives them."""
+    sent: list[dict[str, str]] = []
+
+    def keep(request, **_):
+        sent.append(
+            {
+                key: value.decode() if isinstance(value, bytes) else value
+                for key, value in request.headers.items()
+            }
+        )
+
+    client.meta.events.register_first("before-send.*", keep)
+    return sent
+
+
+def test_a_mocked_call_carries_the_credential_scope_without_computing_a_signature(aws):
+    client = boto3.client("sqs", region_name="eu-west-1")
+    sent = _sent_headers(client)
+
+    client.create_queue(QueueName="scoped")
+
+    authorization = sent[0]["Authorization"]
+    access_key = client._request_signer._credentials.access_key
+    assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={access_key}/")
+    assert "/eu-west-1/sqs/aws4_request" in authorization
+    assert authorization.endswith("Signature=local")
+    assert sent[0]["X-Amz-Date"].endswith("Z")
+
+
+def test_moto_still_reads_the_account_of_the_access_key_it_was_issued_for(aws):
+    # STS hands out keys moto maps to the assumed role's account; that mapping reads the credential scope.
+    sts = boto3.client("sts")
+    assumed = sts.assume_role(
+        RoleArn="arn:aws:iam::210987654321:role/other", RoleSessionName="other-account"
+    )["Credentials"]
+    other = boto3.client(
+        "sts",
+        aws_access_key_id=assumed["AccessKeyId"],
+        aws_secret_access_key=assumed["SecretAccessKey"],
+        aws_session_token=assumed["SessionToken"],
+    )
+
+    assert other.get_caller_identity()["Account"] == "210987654321"
+    assert sts.get_caller_identity()["Account"] == "123456789012"
+
+
+def test_without_a_mock_requests_are_signed_in_full():
+    from botocore.awsrequest import AWSResponse
+
+    client = boto3.client("sqs", region_name="eu-west-1")
+    sent = _sent_headers(client)
+
+    class Raw:
+        def stream(self, **_):
+            yield b"{}"
+
+    # Answer before the network is reached (moto is not active, so nobody else would).
+    client.meta.events.register("before-send.*", lambda **_: AWSResponse("https://x", 200, {}, Raw()))
+
+    client.list_queues()
+
+    signature = sent[0]["Authorization"].rpartition("Signature=")[2]
+    assert len(signature) == 64 and int(signature, 16) >= 0  # the hex HMAC-SHA256
+
+
+def test_moto_routes_each_url_to_the_handler_its_own_lookup_finds(aws):
+    import moto.backend_index as backend_index
+    import moto.backends as backends
+
+    urls = [
+        "https://dynamodb.us-east-1.amazonaws.com/",
+        "https://sqs.eu-west-1.amazonaws.com/",
+        "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/f/invocations",
+        "https://states.us-east-1.amazonaws.com/",
+        "https://events.us-east-1.amazonaws.com/",
+    ]
+    for url in urls:
+        service = next(name for name, pattern in backend_index.backend_url_patterns if pattern.match(url))
+        backend = backends.get_backend(service)["123456789012"]["us-east-1"]
+        expected = next(handler for pattern, handler in backend.urls.items() if re.match(pattern, url))
+        assert sdk.route(url) == expected, url
+    assert sdk.route("https://example.com/not-aws") is None
+
+
+def test_a_client_builds_its_user_agent_once_and_anew_for_other_features(aws):
+    from botocore import context
+    from botocore.useragent import register_feature_id
+
+    agent = boto3.client("sqs")._user_agent_creator
+    plain = agent.to_string()
+    assert agent.to_string() is plain
+    with context.start_as_current_context():
+        register_feature_id("WAITER")
+        with_feature = agent.to_string()
+    assert with_feature != plain
