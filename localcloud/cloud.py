@@ -57,6 +57,7 @@ class LocalCloud:
         self.secrets: dict[str, str] = {}
         self.outputs: dict[str, Any] = {}
         self.summary: materialize.DeploySummary | None = None
+        self.program_run: program.ProgramRun | None = None  # what the last deploy evaluated
         self.pollers = Pollers(self.region, self.account)
         self.stream_pollers = StreamPollers(self.region, self.account)
         self.recorder = usage.ApiRecorder()
@@ -119,6 +120,7 @@ class LocalCloud:
             self.stream_pollers.refresh()
         self.outputs = dict(run.outputs)
         self.summary = summary
+        self.program_run = run
         return summary
 
     @property

@@ -879,7 +879,7 @@ def add_arguments(parser: Any) -> None:
 def command(args: Any, console: Any) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from localcloud import bill, materialize, program
+    from localcloud import bill
     from localcloud.cloud import LocalCloud
     from localcloud.emulator.clock import VirtualClock
     from localcloud.stack_options import checked_config
@@ -908,8 +908,9 @@ def command(args: Any, console: Any) -> int:
                 cloud, plan, workers=args.workers, progress=lambda _what, n: bar.advance(task, n)
             )
             bar.update(task, completed=args.orders)
-    # The month's fixed charges come from what the program declares with the config the day ran on.
-    declared = program.run(args.stack, config=materialize.qualified_config(cloud.config))
+    # The month's fixed charges come from what the program declares with the config the day ran on: the
+    # deploy's own evaluation of it.
+    declared = cloud.program_run
     profile = bill.Profile.of_options(args.month_days, args.month_orders, args.month_hours)
     months = bill.months(bill.SimulatedDay.of(result), declared, bill.MonthPrices.load(), profile)
     render(console, result, months=months)
