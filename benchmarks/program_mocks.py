@@ -17,7 +17,7 @@ from statistics import median
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from machine import describe  # noqa: E402
+from machine import describe, host_speed  # noqa: E402
 
 from localcloud import program  # noqa: E402
 
@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     print(describe())
+    print(host_speed())
     for folder in program.project_dirs():
         project = program.project_name(folder)
         for stack in program.stack_names(folder):
@@ -43,6 +44,8 @@ def main() -> None:
                 f"{project}/{stack:8s} {len(run.resources):4d} resources  median {median(times):5.2f} s "
                 f"of {args.runs} (min {min(times):.2f}, max {max(times):.2f})  {verdict}"
             )
+
+    print(host_speed())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe
+from machine import describe, host_speed
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 60
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=8, help="slowest modules to list")
     args = parser.parse_args()
     print(describe())
+    print(host_speed())
     walls = []
     output = ""
     for n in range(1, args.runs + 1):
@@ -69,6 +70,7 @@ def main() -> None:
     print("where the time went (last run, seconds summed over the workers, per module):")
     for module, seconds in where_the_time_went(output, args.top):
         print(f"  {seconds:6.1f} s  {module}")
+    print(host_speed())
 
 
 if __name__ == "__main__":
