@@ -58,6 +58,7 @@ class LocalCloud:
         self.outputs: dict[str, Any] = {}
         self.summary: materialize.DeploySummary | None = None
         self.program_run: program.ProgramRun | None = None  # what the last deploy evaluated
+        self._log_groups: dict[str, str | None] | None = None  # function name -> its log group
         self.pollers = Pollers(self.region, self.account)
         self.stream_pollers = StreamPollers(self.region, self.account)
         self.recorder = usage.ApiRecorder()
@@ -112,12 +113,14 @@ class LocalCloud:
         self.secrets.update(materialize.qualified_config(secrets, self.repo))
         for key in program.declared_secrets(self.repo):
             self.secrets.setdefault(key, token_urlsafe(24))
+        self._log_groups = None
         with self.recorder.paused():
             run, summary = materialize.deploy(
                 self.stack, self.state, config=self.config, repo=self.repo, secrets=self.secrets
             )
             self.pollers.refresh()
             self.stream_pollers.refresh()
+        self._log_groups = None  # functions invoked while the deploy ran may have seen it half done
         self.outputs = dict(run.outputs)
         self.summary = summary
         self.program_run = run
@@ -172,10 +175,14 @@ class LocalCloud:
         return self.state.named(logical_name, FUNCTION).state["name"]
 
     def _log_group_of(self, function_name: str) -> str | None:
-        for deployed in self.state.of_type(FUNCTION):
-            if deployed.state.get("name") == function_name:
-                return (deployed.inputs.get("loggingConfig") or {}).get("logGroup")
-        return None
+        # Asked on every invocation: the map is built once per deploy, not by a walk over every resource.
+        groups = self._log_groups
+        if groups is None:
+            groups = self._log_groups = {
+                deployed.state.get("name"): (deployed.inputs.get("loggingConfig") or {}).get("logGroup")
+                for deployed in self.state.of_type(FUNCTION)
+            }
+        return groups.get(function_name)
 
     # ----------------------------------------------------------------------- driving the system
 

@@ -193,6 +193,34 @@ def _keep_routes() -> None:
     Stubber.process_request = process_request
 
 
+def _keep_backend_lookups() -> None:
+    """``backends[account]`` took moto's global lock, listed the accounts and scanned the list of every
+    backend in use (comparing each) on every access, to register the backend for the reset that ends a
+    mock. A backend registered since the last reset is looked up directly; the rest go moto's way."""
+    from moto.core.base_backend import BackendDict
+
+    registered: set[int] = set()  # ids of BackendDicts in moto's list since its last reset
+    original_getitem = BackendDict.__getitem__
+    original_reset = BackendDict.reset.__func__
+
+    def getitem(self: Any, account_id: str) -> Any:
+        if id(self) in registered:
+            try:
+                return dict.__getitem__(self, account_id)
+            except KeyError:
+                pass
+        backend = original_getitem(self, account_id)  # registers self for the next reset
+        registered.add(id(self))
+        return backend
+
+    def reset(cls: Any) -> None:
+        registered.clear()
+        original_reset(cls)
+
+    BackendDict.__getitem__ = getitem
+    BackendDict.reset = classmethod(reset)
+
+
 @run_once
 def install() -> None:
     import botocore.loaders
@@ -213,6 +241,7 @@ def install() -> None:
     _skip_signing()
     _keep_user_agents()
     _keep_routes()
+    _keep_backend_lookups()
     gc.set_threshold(*GC_THRESHOLDS)
 
 

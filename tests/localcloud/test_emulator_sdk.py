@@ -131,3 +131,18 @@ def test_a_client_builds_its_user_agent_once_and_anew_for_other_features(aws):
         register_feature_id("WAITER")
         with_feature = agent.to_string()
     assert with_feature != plain
+
+
+def test_what_one_emulator_session_created_is_gone_in_the_next():
+    from moto.core.base_backend import BackendDict
+    from moto.sqs.models import sqs_backends
+
+    from localcloud import emulator
+
+    with emulator.emulator():
+        boto3.client("sqs").create_queue(QueueName="left-behind")
+        boto3.client("sqs").get_queue_url(QueueName="left-behind")  # looked up again: the direct way
+        assert sqs_backends in BackendDict._instances  # what moto resets when the mock ends
+    with emulator.emulator():
+        assert "QueueUrls" not in boto3.client("sqs").list_queues()
+        assert sqs_backends in BackendDict._instances
