@@ -16,7 +16,8 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 - ``api_destinations``: API destination targets called over HTTP, asynchronously (body, API key,
   HTTP parameters, retries, dead-letter queue); moto's own empty-body call never happens.
 - ``dynamodb``: every operation atomic; transaction cost; oversized keys refused by every operation.
-- ``sqs``: retention-check cost; the backend send used by destinations and dead-letter queues.
+- ``sqs``: retention-check cost; every message operation atomic; the backend send used by destinations
+  and dead-letter queues.
 - ``apigateway``: the REST APIs executed from moto's stored model (routes, the Cognito authorizer,
   mapping templates, AWS, Lambda-proxy and MOCK integrations) and served as a WSGI app; ``vtl``
   renders API Gateway's mapping templates with airspeed-ext.

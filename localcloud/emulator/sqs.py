@@ -7,6 +7,12 @@
      message counts, each a pass over all messages, are skipped while a message is sent. Measured: a
      500-event burst into the metrics queue spent a third of its time counting messages.
 
+2. Every message operation is atomic. moto let a receive walk a queue's in-flight set while another
+   thread's delete or receive changed it ("Set changed size during iteration"); the receive failed
+   after marking messages received, so they stayed invisible until their visibility timeout, and a
+   poller's batch came late. Sends, receives, deletes, visibility changes and purges of a backend now
+   run one at a time, as SQS applies them; a long-polling receive waits outside that lock.
+
 ``send_message(queue_arn, body, attributes)`` is how Lambda destinations and EventBridge dead-letter
 queues put a message into a queue (directly in the backend: AWS's own deliveries are no API calls).
 Lambda's SQS event source mappings are polled by ``sqs_pollers``.
@@ -24,6 +30,7 @@ from typing import Any
 def install() -> None:
     _patch_retention_cost()
     _patch_send_cost()
+    _patch_atomic_messages()
 
 
 def send_message(queue_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:
@@ -80,3 +87,52 @@ def _patch_send_cost() -> None:
             _sending.active = False
 
     SQSBackend.send_message = send_message
+
+
+ATOMIC_OPERATIONS = (
+    "send_message",
+    "send_message_batch",
+    "delete_message",
+    "delete_message_batch",
+    "change_message_visibility",
+    "change_message_visibility_batch",
+    "purge_queue",
+)
+_message_lock = threading.RLock()  # one for all queues: the operations are short and never wait inside
+
+
+def _patch_atomic_messages() -> None:
+    from moto.sqs.models import SQSBackend
+
+    for name in ATOMIC_OPERATIONS:
+        original = getattr(SQSBackend, name)
+
+        def atomic(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _message_lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(SQSBackend, name, atomic)
+
+    original_receive = SQSBackend.receive_message
+
+    def receive_message(
+        self: Any,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> Any:
+        # moto's long poll waits inside the receive; here each attempt is atomic and the wait between
+        # attempts holds no lock, so senders are never kept out by a waiting receiver.
+        deadline = time.time() + (wait_seconds_timeout or 0)
+        while True:
+            with _message_lock:
+                messages = original_receive(
+                    self, queue_name, count, 0, visibility_timeout, message_attribute_names
+                )
+            if messages or time.time() >= deadline:
+                return messages
+            self.get_queue(queue_name).wait_for_messages(min(1.0, max(0.0, deadline - time.time())))
+
+    SQSBackend.receive_message = receive_message

@@ -1,4 +1,5 @@
-"""The SQS gap closed by localcloud.emulator.sqs: the retention check no longer rebuilds every attribute."""
+"""The SQS gaps closed by localcloud.emulator.sqs: the retention check no longer rebuilds every attribute,
+and every message operation is atomic."""
 
 from __future__ import annotations
 
@@ -61,3 +62,61 @@ def test_a_send_looks_at_no_message_already_queued_and_the_counts_stay_right(aws
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     assert counts == {"ApproximateNumberOfMessages": "9", "ApproximateNumberOfMessagesNotVisible": "2"}
+
+
+# --- gap 2: every message operation is atomic --------------------------------------------------------
+
+
+def test_a_delete_waits_for_a_receive_that_is_walking_the_queue(aws, monkeypatch):
+    import threading
+
+    from moto.sqs.models import Message
+
+    client = boto3.client("sqs")
+    queue_url = client.create_queue(QueueName="busy")["QueueUrl"]
+    for n in range(2):
+        client.send_message(QueueUrl=queue_url, MessageBody=f"m{n}")
+    first = client.receive_message(QueueUrl=queue_url, VisibilityTimeout=30)["Messages"][0]
+
+    inside, release = threading.Event(), threading.Event()
+    original_mark = Message.mark_received
+
+    def paused_mark(self, *args, **kwargs):
+        inside.set()
+        release.wait(timeout=30)  # holds the receive in the middle of its walk over the queue
+        return original_mark(self, *args, **kwargs)
+
+    monkeypatch.setattr(Message, "mark_received", paused_mark)
+    receiver = threading.Thread(target=lambda: client.receive_message(QueueUrl=queue_url), daemon=True)
+    receiver.start()
+    assert inside.wait(timeout=30)
+    deleter = threading.Thread(
+        target=lambda: client.delete_message(QueueUrl=queue_url, ReceiptHandle=first["ReceiptHandle"]),
+        daemon=True,
+    )
+    deleter.start()
+    deleter.join(timeout=0.5)
+    held_back = deleter.is_alive()  # moto's own would change the in-flight set under the receive here
+    release.set()
+    receiver.join(timeout=30)
+    deleter.join(timeout=30)
+
+    assert held_back
+    assert not receiver.is_alive() and not deleter.is_alive()
+
+
+def test_a_long_poll_gets_a_message_sent_while_it_waits(aws):
+    import threading
+
+    client = boto3.client("sqs")
+    queue_url = client.create_queue(QueueName="long-poll")["QueueUrl"]
+    answers = []
+    poller = threading.Thread(
+        target=lambda: answers.append(client.receive_message(QueueUrl=queue_url, WaitTimeSeconds=20)),
+        daemon=True,
+    )
+    poller.start()
+    client.send_message(QueueUrl=queue_url, MessageBody="late")  # not kept out by the waiting receive
+    poller.join(timeout=30)
+
+    assert [message["Body"] for message in answers[0]["Messages"]] == ["late"]
