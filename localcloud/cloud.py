@@ -113,14 +113,13 @@ class LocalCloud:
         self.secrets.update(materialize.qualified_config(secrets, self.repo))
         for key in program.declared_secrets(self.repo):
             self.secrets.setdefault(key, token_urlsafe(24))
-        self._log_groups = None
         with self.recorder.paused():
             run, summary = materialize.deploy(
                 self.stack, self.state, config=self.config, repo=self.repo, secrets=self.secrets
             )
             self.pollers.refresh()
             self.stream_pollers.refresh()
-        self._log_groups = None  # functions invoked while the deploy ran may have seen it half done
+        self._log_groups = None  # rebuilt from what this deploy left (one built during it saw it half done)
         self.outputs = dict(run.outputs)
         self.summary = summary
         self.program_run = run

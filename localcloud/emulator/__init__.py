@@ -28,7 +28,7 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 - ``clock``: the clock the workflows' timed waits count on: real, or virtual (``advance()``).
 - ``sdk``: the request path all services share: one cache of botocore's parsed models for every session,
   moto's handler lookup kept per class, GC thresholds; while a mock is active, no signature computed,
-  each client's user agent kept, and moto's route for each URL kept.
+  each client's user agent kept, moto's route for each URL kept, and backends looked up directly.
 - ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's

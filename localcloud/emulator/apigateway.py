@@ -57,12 +57,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import boto3
 from botocore import xform_name
 from botocore.exceptions import ClientError, ParamValidationError
 
 from localcloud.emulator import cognito, vtl
-from localcloud.emulator.core import run_once
+from localcloud.emulator.core import client, run_once
 
 LOG = logging.getLogger(__name__)
 
@@ -425,17 +424,6 @@ def _mock(payload: str) -> _Backend:
     return _Backend(status)
 
 
-_clients: dict[tuple[str, str], Any] = {}
-_clients_lock = threading.Lock()
-
-
-def _client(service: str, region: str) -> Any:
-    with _clients_lock:
-        if (service, region) not in _clients:
-            _clients[(service, region)] = boto3.session.Session().client(service, region_name=region)
-        return _clients[(service, region)]
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         return value.timestamp()
@@ -460,7 +448,7 @@ def _service_call(uri: str, payload: str, default_region: str) -> _Backend:
     if not isinstance(parameters, dict):
         return _error_backend(400, "com.amazon.coral.service#SerializationException", "not a JSON object")
     try:
-        output = getattr(_client(service, region), xform_name(action))(**parameters)
+        output = getattr(client(service, region), xform_name(action))(**parameters)
     except ParamValidationError as error:
         return _error_backend(400, f"{namespace}ValidationException", str(error))
     except ClientError as error:
@@ -485,7 +473,7 @@ def _function_arn(uri: str) -> str:
 
 def _lambda_call(uri: str, payload: str) -> _Backend:
     arn = _function_arn(uri)
-    answer = _client("lambda", arn.split(":")[3]).invoke(FunctionName=arn, Payload=payload.encode() or b"{}")
+    answer = client("lambda", arn.split(":")[3]).invoke(FunctionName=arn, Payload=payload.encode() or b"{}")
     body = answer["Payload"].read()
     if answer.get("FunctionError"):
         try:
@@ -581,7 +569,7 @@ def _lambda_proxy(integration, request: _Request, path_params, context) -> Respo
     arn = _function_arn(integration.uri)
     event = _proxy_event(request, path_params, context)
     try:
-        answer = _client("lambda", arn.split(":")[3]).invoke(
+        answer = client("lambda", arn.split(":")[3]).invoke(
             FunctionName=arn, Payload=json.dumps(event).encode()
         )
         result = json.loads(answer["Payload"].read() or b"null")

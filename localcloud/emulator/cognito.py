@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from localcloud.emulator.core import run_once
+from localcloud.emulator.core import client, run_once
 
 __all__ = ["InvalidToken", "Tokens", "create_user", "install", "issuer", "sign_in", "verify_token"]
 
@@ -142,19 +139,8 @@ class Tokens:
     expires_in: int
 
 
-_clients: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
-_clients_lock = threading.Lock()
-
-
 def _idp(pool_id: str) -> Any:
-    # One client per region and default session (moto starts a new session per mock, and error classes
-    # belong to a session): creating one per user was a sixtieth of a simulated day.
-    region = pool_id.split("_", 1)[0]
-    with _clients_lock:
-        clients = _clients.setdefault(boto3._get_default_session(), {})
-        if region not in clients:
-            clients[region] = boto3.client("cognito-idp", region_name=region)
-        return clients[region]
+    return client("cognito-idp", pool_id.split("_", 1)[0])
 
 
 def create_user(pool_id: str, email: str, password: str, groups: Sequence[str] = ()) -> str:

@@ -11,6 +11,9 @@ bookkeeping of parked executions that ``settle()`` reads.
   as soon as one branch is parked.
 - ``cached_jsonpath_parse()``: ``jsonpath_ng.ext.parse`` behind an LRU cache, installed once; both
   EventBridge and the Step Functions interpreter parse the same few expressions for every event.
+- ``client(service, region)``: the boto3 client the emulator's own code calls services with, one per
+  service, region and boto3 default session (creating a client copies the session's event handlers,
+  and moto starts a new default session per mock, to which error classes belong).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import functools
 import logging
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import jsonpath_ng.ext
 
 from localcloud.emulator.lambda_runtime import LambdaRuntime
@@ -170,6 +175,21 @@ def cached_jsonpath_parse() -> Callable[[str], Any]:
             parse = functools.lru_cache(maxsize=4096)(parse)
             jsonpath_ng.ext.parse = parse
         return parse
+
+
+# --------------------------------------------------------------------------- shared clients
+
+_clients: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]] = weakref.WeakKeyDictionary()
+_clients_lock = threading.Lock()
+
+
+def client(service: str, region: str) -> Any:
+    """One boto3 client per service, region and default session (boto3 clients are thread-safe)."""
+    with _clients_lock:
+        clients = _clients.setdefault(boto3._get_default_session(), {})
+        if (service, region) not in clients:
+            clients[service, region] = boto3.client(service, region_name=region)
+        return clients[service, region]
 
 
 def run_once(install: Callable[[], None]) -> Callable[[], None]:

@@ -7,8 +7,8 @@ on this project, a third of the test suite's samples were inside client creation
 ``~/.aws/models``), so loaders with the same search paths can share one cache of what they read; the
 cache holds what one loader already keeps for its lifetime, and nobody writes to those models.
 
-A call that moto answers never leaves the process, so three steps of the way out are skipped while a
-mock is active (``mocking()``), and only then:
+A call that moto answers never leaves the process, so four steps of its way are skipped or kept while
+a mock is active (``mocking()`` for the first two), and only then:
 
 - Signing. Signature Version 4 hashes the request twice and derives a key per call; moto checks no
   signature. A request gets the same ``Authorization`` header shape without the HMAC work
@@ -20,6 +20,8 @@ mock is active (``mocking()``), and only then:
   service's backend, rebuilding that map, on every request: the handler found for a URL is kept
   (``route()``), looked up exactly as moto looks it up. Routing falls back to moto's own when its
   passthrough or whitelist settings are in use.
+- moto's backend lookup (``backends[account]``), which took a global lock and scanned the list of
+  backends in use on every access: a backend registered since the last reset is looked up directly.
 
 moto's dispatch listed the methods of the service's response class (``inspect.getmembers``) on every
 request, to find the action's handler: the list is now kept per class. Classes are complete once the
