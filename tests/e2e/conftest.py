@@ -20,16 +20,25 @@ from typing import Any
 import pytest
 
 WAIT_LIMIT_SECONDS = 30.0
-# Served stacks keep one QR code all day and run on a virtual clock with long waits for people, so no
-# outcome depends on machine speed.
-SERVED_CONFIG = {
-    "customerTimeoutSeconds": 600,
-    "baristaTimeoutSeconds": 600,
-    "qrTimeIntervalMinutes": 1440,
-    "qrTokensPerBucket": 1000,
-}
-QR_INTERVAL_MS = 1440 * 60_000
+# Served stacks run on a virtual clock with long waits for people, so no outcome depends on machine speed.
+# The QR code is the one wall-clock rule left: a module must stay inside one interval (see served_config).
+SERVED_WAITS = {"customerTimeoutSeconds": 600, "baristaTimeoutSeconds": 600, "qrTokensPerBucket": 1000}
 MODULE_BUDGET_MS = 10 * 60_000
+LONGEST_QR_INTERVAL_MINUTES = 1440  # the config's upper bound
+
+
+def served_config(now_ms: int | None = None, budget_ms: int = MODULE_BUDGET_MS) -> dict[str, int]:
+    """The served stack's config, with the longest QR interval whose current code stays valid for the
+    module's whole budget: one code all module long, at any time of day, without waiting for a new one.
+    Intervals a minute apart have their ends in different places, so one of the first few always fits."""
+    now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    for minutes in range(LONGEST_QR_INTERVAL_MINUTES, LONGEST_QR_INTERVAL_MINUTES - 60, -1):
+        interval_ms = minutes * 60_000
+        if interval_ms - now_ms % interval_ms > budget_ms:
+            return {**SERVED_WAITS, "qrTimeIntervalMinutes": minutes}
+    raise AssertionError(f"no QR interval keeps {budget_ms} ms inside one code at {now_ms}")
+
+
 CAPPUCCINO = {"drink": "Cappuccino", "modifiers": [], "icon": "barista-icons_cappuccino-alternative"}
 
 
@@ -57,16 +66,11 @@ class Served:
 def served() -> Iterator[Served]:
     from localcloud.apps import AppClient, sign_in
     from localcloud.cloud import LocalCloud
+    from localcloud.emulator.clock import VirtualClock
     from localcloud.serve import create_users, serving, settings_document
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)
-    # The QR bucket is a wall-clock interval: start far enough from its end that no test crosses it.
-    left = QR_INTERVAL_MS - time.time_ns() // 1_000_000 % QR_INTERVAL_MS
-    if left < MODULE_BUDGET_MS:
-        time.sleep(left / 1000 + 1)
-    from localcloud.emulator.clock import VirtualClock
-
-    with LocalCloud.running("local", SERVED_CONFIG, clock=VirtualClock()) as cloud, serving() as front:
+    with LocalCloud.running("local", served_config(), clock=VirtualClock()) as cloud, serving() as front:
         users = create_users(cloud.outputs["userPoolId"])
         settings = settings_document(cloud.outputs, front, users)
         clients = {role: AppClient.signed_in_as(settings, role) for role in users}

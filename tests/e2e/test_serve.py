@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from localcloud.apps import AppClient
-from tests.e2e.conftest import CAPPUCCINO, SERVED_CONFIG, eventually
+from tests.e2e.conftest import CAPPUCCINO, eventually, served_config
 
 REPO = Path(__file__).resolve().parents[2]
 START_LIMIT_SECONDS = 180
@@ -33,7 +33,7 @@ def outputs_file() -> Iterator[Path]:
     """`serve` started as a separate process; yields the outputs file once it exists."""
     folder = Path(tempfile.mkdtemp(prefix="serve-"))
     path = folder / "outputs.json"
-    config = [f"--config={key}={value}" for key, value in SERVED_CONFIG.items()]
+    config = [f"--config={key}={value}" for key, value in served_config().items()]
     process = subprocess.Popen(
         [
             sys.executable,
