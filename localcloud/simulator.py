@@ -362,6 +362,19 @@ def _counter_delta(after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[
 # The QR code of a simulated day admits every scan of the day (the display would show a new code every
 # interval; the day's driver is not a display). Applied to the stack unless its config says otherwise.
 DAY_QR_SETTINGS = {"qrTimeIntervalMinutes": 1440, "qrTokensPerBucket": 10000}
+
+
+def day_qr_settings(config: Mapping[str, Any], repo: Any = None) -> dict[str, Any]:
+    """The ``DAY_QR_SETTINGS`` that ``config`` does not set, in either spelling (``qrTokensPerBucket`` or
+    ``serverlesspresso:qrTokensPerBucket``): what the caller set always wins."""
+    from localcloud import materialize, program
+
+    repo = repo or program.REPO_ROOT
+    given = materialize.qualified_config(config, repo)
+    project = program.project_name(repo)
+    return {key: value for key, value in DAY_QR_SETTINGS.items() if f"{project}:{key}" not in given}
+
+
 PHONES = 16  # customer accounts the day's customers sign in with (a phone may order more than once)
 INVALID_CODE = {"error": "Invalid code"}
 
@@ -701,8 +714,8 @@ def run_day(
     order and check the day's invariants."""
     from localcloud.serve import serving, settings_document
 
-    needed = {k: v for k, v in DAY_QR_SETTINGS.items() if k not in cloud.config}
-    if needed:
+    needed = day_qr_settings(cloud.config, cloud.repo)
+    if needed:  # `simulate` deploys with them already; a caller with its own cloud pays a second deploy
         with cloud.recorder.paused():
             cloud.deploy(needed)
     with serving() as front:
@@ -885,6 +898,7 @@ def command(args: Any, console: Any) -> int:
     from localcloud.stack_options import checked_config
 
     overrides = checked_config(args.config, args.stack)
+    overrides = {**day_qr_settings(overrides), **overrides}  # deployed once, with the day's QR code
     # Virtual time: the day's timeouts fire when the driver lets time pass, so a slow machine sees the
     # same day as a fast one, and waiting out a timeout costs no real time.
     with LocalCloud.running(args.stack, overrides, clock=VirtualClock()) as cloud:

@@ -142,3 +142,14 @@ def test_usage_snapshot_maps_onto_the_priced_dimensions():
     assert used.logs_ingested_gb == pytest.approx(0.5)
     assert (used.eventbridge_events, used.sfn_standard_transitions, used.sqs_requests) == (7, 11, 5)
     assert (used.dynamodb_read_units, used.dynamodb_write_units) == (4, 6)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [{}, {"capacity": "5"}, {"qrTokensPerBucket": "3"}, {"serverlesspresso:qrTimeIntervalMinutes": "5"}],
+)
+def test_the_day_sets_its_qr_code_only_where_the_caller_did_not(given):
+    added = simulator.day_qr_settings(given)
+
+    set_by_caller = {key.rpartition(":")[2] for key in given}
+    assert added == {k: v for k, v in simulator.DAY_QR_SETTINGS.items() if k not in set_by_caller}
