@@ -55,12 +55,12 @@ class User:
 class FrontDoor:
     """The two servers of one served stack; `local_url` maps an API's AWS URL to its local one."""
 
-    def __init__(self, api_server: BaseWSGIServer, aws_server: Any):
+    def __init__(self, api_server: BaseWSGIServer, aws_server: BaseWSGIServer):
         self._api_server = api_server
         self._aws_server = aws_server
         self.api_base = f"http://{HOST}:{api_server.server_port}/"
         self.iot_feed = f"{self.api_base}{IOT_FEED_PATH.strip('/')}/"
-        self.aws_endpoint = "http://{}:{}".format(*aws_server.get_host_and_port())
+        self.aws_endpoint = f"http://{HOST}:{aws_server.server_port}"
 
     def local_url(self, url: str) -> str:
         match = EXECUTE_API.match(url)
@@ -126,29 +126,48 @@ def iot_feed_app(stopped: threading.Event) -> Any:
     return feed
 
 
+SHUTDOWN_POLL_SECONDS = 0.05  # how often a server's loop looks for a shutdown (the library's: 0.5 s)
+
+
+@contextmanager
+def _served(server: BaseWSGIServer, name: str) -> Iterator[BaseWSGIServer]:
+    """``server`` answering on its own thread until the block ends, then shut down and closed."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS}, name=name, daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 @contextmanager
 def serving(api_port: int = 0, aws_port: int = 0) -> Iterator[FrontDoor]:
     """Serve the emulator's REST APIs and an AWS endpoint on 127.0.0.1 (port 0: any free port)."""
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
 
     from localcloud.emulator.apigateway import rest_api_app
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    aws_server = ThreadedMotoServer(ip_address=HOST, port=aws_port, verbose=False)
-    aws_server.start()
+    # moto's server mode, as its ThreadedMotoServer builds it, on a loop that stops within 50 ms: with
+    # the library's half-second poll every served stack took up to a second to shut down.
+    aws_app = DomainDispatcherApplication(create_backend_app)
+    aws = make_server(HOST, aws_port, aws_app, threaded=True, request_handler=MotoRequestHandler)
     stopped = threading.Event()
     app = DispatcherMiddleware(rest_api_app(), {IOT_FEED_PATH: iot_feed_app(stopped)})
-    api_server = make_server(HOST, api_port, app, threaded=True)
-    api_thread = threading.Thread(target=api_server.serve_forever, name="localcloud-rest-apis", daemon=True)
-    api_thread.start()
-    try:
-        yield FrontDoor(api_server, aws_server)
-    finally:
-        stopped.set()
-        api_server.shutdown()
-        api_server.server_close()
-        api_thread.join()
-        aws_server.stop()
+    api = make_server(HOST, api_port, app, threaded=True)
+    with _served(aws, "localcloud-aws-endpoint"), _served(api, "localcloud-rest-apis"):
+        try:
+            yield FrontDoor(api, aws)
+        finally:
+            stopped.set()  # ends the IoT feeds' streams before the API server waits for its requests
 
 
 def create_users(user_pool_id: str, domain: str = "serverlesspresso.local") -> dict[str, User]:

@@ -174,9 +174,19 @@ class MappingPoller:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=RECEIVE_WAIT_SECONDS + 30)
+
+    def _wake(self) -> None:
+        """Wake the threads waiting for a message, so a stop takes effect at once, not after the wait."""
+        try:
+            queue = self._queue()
+        except Exception:  # the queue is gone: nothing waits on it
+            return
+        with queue._messages_lock:
+            queue._messages_lock.notify_all()
 
     def idle(self) -> bool:
         """No batch held or being processed, and nothing visible in the queue."""
@@ -213,7 +223,13 @@ class MappingPoller:
         batch_size = int(mapping.batch_size or 10)
         window = float(mapping.max_batch_window or 0)
         # Wait for a visible message outside any API call (no empty receives billed), then take it.
-        self._queue().wait_for_messages(RECEIVE_WAIT_SECONDS)
+        queue = self._queue()
+        with queue._messages_lock:  # moto's condition, notified on every send (and by ``stop``)
+            queue._messages_lock.wait_for(
+                lambda: self._stop.is_set() or queue.messages, timeout=RECEIVE_WAIT_SECONDS
+            )
+        if self._stop.is_set():
+            return
         with self._lock:
             self._busy += 1
         try:
