@@ -179,6 +179,16 @@ class MappingPoller:
             if thread.is_alive():
                 thread.join(timeout=RECEIVE_WAIT_SECONDS + 30)
 
+    def _wait_for_messages(self, seconds: float) -> bool:
+        """Up to ``seconds`` for a visible message, outside any API call (so no empty receive is made or
+        billed); False when none came or the poller is stopping."""
+        queue = self._queue()
+        with queue._messages_lock:  # moto's condition, notified on every send (and by ``stop``)
+            queue._messages_lock.wait_for(
+                lambda: self._stop.is_set() or queue.messages, timeout=max(0.0, seconds)
+            )
+            return not self._stop.is_set() and bool(queue.messages)
+
     def _wake(self) -> None:
         """Wake the threads waiting for a message, so a stop takes effect at once, not after the wait."""
         try:
@@ -223,12 +233,7 @@ class MappingPoller:
         batch_size = int(mapping.batch_size or 10)
         window = float(mapping.max_batch_window or 0)
         # Wait for a visible message outside any API call (no empty receives billed), then take it.
-        queue = self._queue()
-        with queue._messages_lock:  # moto's condition, notified on every send (and by ``stop``)
-            queue._messages_lock.wait_for(
-                lambda: self._stop.is_set() or queue.messages, timeout=RECEIVE_WAIT_SECONDS
-            )
-        if self._stop.is_set():
+        if not self._wait_for_messages(RECEIVE_WAIT_SECONDS):
             return
         with self._lock:
             self._busy += 1
@@ -238,11 +243,9 @@ class MappingPoller:
                 return
             deadline = time.monotonic() + window
             while len(batch) < batch_size and time.monotonic() < deadline and not self._stop.is_set():
-                more = self._receive(batch_size - len(batch), 0)
-                if more:
-                    batch.extend(more)
-                else:
-                    time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+                # The window fills from messages sent meanwhile: wait for one, then take what is there.
+                if self._wait_for_messages(deadline - time.monotonic()):
+                    batch.extend(self._receive(batch_size - len(batch), 0))
             self._invoke(mapping, batch)
         finally:
             with self._lock:

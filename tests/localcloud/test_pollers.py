@@ -11,6 +11,7 @@ import zipfile
 import boto3
 import pytest
 
+from localcloud.emulator import sqs_pollers
 from localcloud.emulator.sqs_pollers import Pollers
 
 REGION = "us-east-1"
@@ -177,6 +178,28 @@ def test_batches_never_exceed_the_mappings_batch_size(make_consumer):
     assert sum(sizes) == 12
     assert max(sizes) <= 5
     assert max(sizes) > 1  # the batching window gathered more than one message
+
+
+def test_the_batching_window_gathers_messages_sent_after_the_first_was_taken(make_consumer, monkeypatch):
+    # One poller and a window far longer than the test: the batch is handed over when it is full, so the
+    # outcome does not depend on the machine's speed. The second message is sent once the first is taken.
+    monkeypatch.setattr(sqs_pollers, "DEFAULT_CONCURRENCY", 1)
+    consumer = make_consumer(reserved=1, maximum=None, batch_size=2, window=60, visibility=120)
+    sqs, seen = consumer["sqs"], consumer["seen"]
+
+    def in_flight() -> int:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=consumer["queue"], AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    send(sqs, consumer["queue"], ["ok-first"])
+    wait_until(lambda: in_flight() == 1)
+    send(sqs, consumer["queue"], ["ok-second"])
+
+    wait_until(lambda: all("Item" in seen.get_item(Key={"PK": b}) for b in ("ok-first", "ok-second")))
+    sizes = [item["size"] for item in seen.scan()["Items"] if item["PK"].startswith("batch-")]
+    assert sizes == [2]
 
 
 def _poller(consumer):
