@@ -131,7 +131,8 @@ SHUTDOWN_POLL_SECONDS = 0.05  # how often a server's loop looks for a shutdown (
 
 @contextmanager
 def _served(server: BaseWSGIServer, name: str) -> Iterator[BaseWSGIServer]:
-    """``server`` answering on its own thread until the block ends, then shut down and closed."""
+    """``server`` answering on its own thread until the block ends, then shut down (werkzeug's loop
+    closes the socket as it ends)."""
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS}, name=name, daemon=True
     )
@@ -140,7 +141,6 @@ def _served(server: BaseWSGIServer, name: str) -> Iterator[BaseWSGIServer]:
         yield server
     finally:
         server.shutdown()
-        server.server_close()
         thread.join()
 
 

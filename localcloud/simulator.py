@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from localcloud import costs
@@ -364,7 +365,7 @@ def _counter_delta(after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[
 DAY_QR_SETTINGS = {"qrTimeIntervalMinutes": 1440, "qrTokensPerBucket": 10000}
 
 
-def day_qr_settings(config: Mapping[str, Any], repo: Any = None) -> dict[str, Any]:
+def day_qr_settings(config: Mapping[str, Any], repo: Path | None = None) -> dict[str, Any]:
     """The ``DAY_QR_SETTINGS`` that ``config`` does not set, in either spelling (``qrTokensPerBucket`` or
     ``serverlesspresso:qrTokensPerBucket``): what the caller set always wins."""
     from localcloud import materialize, program

@@ -191,9 +191,11 @@ class MappingPoller:
 
     def _wake(self) -> None:
         """Wake the threads waiting for a message, so a stop takes effect at once, not after the wait."""
+        from moto.sqs.exceptions import QueueDoesNotExist
+
         try:
             queue = self._queue()
-        except Exception:  # the queue is gone: nothing waits on it
+        except QueueDoesNotExist:  # nothing waits on a queue that is gone
             return
         with queue._messages_lock:
             queue._messages_lock.notify_all()

@@ -3,6 +3,11 @@ is deployed, with a message that names the problem."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from localcloud import cli
@@ -86,3 +91,29 @@ def test_a_setting_can_be_refused_only_together_with_the_others_of_the_stack():
         )
 
     assert "expected at least 6 x metricsConsumerTimeoutSeconds = 360" in str(refused.value.code)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "status", "said"),
+    [
+        (["--help"], 0, "usage: python -m localcloud"),
+        (["simulate", "--config", "capcity=3"], 1, "did you mean capacity?"),
+        (["simulate", "--orders", "0"], 2, "expected a whole number from 1 to 100000, got 0"),
+    ],
+)
+def test_the_process_ends_with_the_exit_code_and_message_sys_exit_would_give(arguments, status, said):
+    # __main__ leaves without the interpreter's teardown: what was printed must still arrive, also from
+    # the buffered output a pipe gets by default.
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    done = subprocess.run(
+        [sys.executable, "-m", "localcloud", *arguments],
+        cwd=Path(cli.__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=environment,
+        timeout=120,
+    )
+
+    assert done.returncode == status
+    assert said in done.stdout + done.stderr
