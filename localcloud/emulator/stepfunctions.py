@@ -23,7 +23,9 @@
    answers exactly one wins. A token no execution ever issued stays ``InvalidToken``.
 7. Costs per execution (results unchanged): the interpreter re-parsed its definition for every
    execution, and for every create or update of a state machine, and built a boto3 client for every
-   task; parsed programs (one per definition and process) and clients are now reused.
+   task; parsed programs (one per definition and process) and clients are now reused. The state data
+   the interpreter copies at every step (input, results, each JSONPath it extracts) is copied as JSON
+   (``json_copy``) rather than by ``copy.deepcopy``.
 8. DynamoDB task errors are named as AWS names them: an optimised ``dynamodb:*`` task whose request
    DynamoDB refuses as invalid (``ValidationException``, e.g. a key over its size limit) fails with
    ``DynamoDB.AmazonDynamoDBException`` (the SDK's name for an error it does not model), not
@@ -70,6 +72,7 @@ def install() -> None:
     _patch_execution_threads()
     _patch_task_tokens()
     _patch_interpreter_costs()
+    _patch_json_copies()
     _patch_dynamodb_error_names()
 
 
@@ -565,6 +568,47 @@ def _patch_interpreter_costs() -> None:
             original_client_for
         ):
             module.boto_client_for = client_for
+
+
+# --------------------------------------------------------------------------- gap 7b: copies of JSON data
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A deep copy of ``value`` that copies JSON data (dicts, lists, scalars) without ``copy.deepcopy``.
+
+    The interpreter copies a state's input, its result and every JSONPath it extracts, for each state
+    (e.g. ``frame.stack = copy.deepcopy(env.stack)``). These are JSON documents, and ``copy.deepcopy``
+    pays for generality they never use (a memo of every object, ``__deepcopy__`` lookups): on a
+    simulated day those copies were the largest single item of the interpreter's time. Anything else
+    (a subclass of dict, a datetime, a failure event on the stack) is copied by ``copy.deepcopy``.
+
+    One difference, on purpose: an object reached twice inside the value is copied twice, where
+    ``deepcopy`` keeps the two references shared. State data is JSON, which has no shared references
+    on AWS (each state gets its input deserialised), so two separate copies are what AWS gives.
+    """
+    cls = value.__class__
+    if cls is dict:
+        return {
+            key: item if item.__class__ in _JSON_SCALARS else json_copy(item) for key, item in value.items()
+        }
+    if cls is list:
+        return [item if item.__class__ in _JSON_SCALARS else json_copy(item) for item in value]
+    if cls in _JSON_SCALARS:
+        return value
+    return copy.deepcopy(value, memo)
+
+
+def _patch_json_copies() -> None:
+    """Point the interpreter's ``copy.deepcopy`` at ``json_copy`` (only in its own modules)."""
+    proxy = types.SimpleNamespace(**{name: getattr(copy, name) for name in copy.__all__})
+    proxy.deepcopy = json_copy
+    import moto.stepfunctions.parser.asl  # noqa: F401  (the interpreter's modules are loaded)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser.asl") and getattr(module, "copy", None) is copy:
+            module.copy = proxy
 
 
 # --------------------------------------------------------------------------- gap 8: DynamoDB error names

@@ -327,6 +327,52 @@ def test_a_token_whose_task_timed_out_is_refused_after_the_execution_failed(aws)
         sfn.send_task_heartbeat(taskToken=expired)
 
 
+# --- gap 7b: state data copied as JSON -------------------------------------------------------------
+
+
+def test_one_input_object_picked_twice_gives_two_independent_values(aws):
+    machine_arn = create_machine(
+        {
+            "StartAt": "Pick",
+            "States": {
+                "Pick": {"Type": "Pass", "Parameters": {"a.$": "$.drink", "b.$": "$.drink"}, "Next": "Mark"},
+                "Mark": {"Type": "Pass", "Result": "hot", "ResultPath": "$.a.served", "End": True},
+            },
+        },
+        machine_type="EXPRESS",
+    )
+    drink = {"name": "latte", "modifiers": [{"milk": "oat"}]}
+
+    answer = boto3.client("stepfunctions").start_sync_execution(
+        stateMachineArn=machine_arn, input=json.dumps({"drink": drink})
+    )
+
+    assert answer["status"] == "SUCCEEDED", answer.get("cause")
+    assert json.loads(answer["output"]) == {"a": {**drink, "served": "hot"}, "b": drink}
+
+
+def test_json_copy_copies_json_data_and_hands_anything_else_to_deepcopy():
+    import datetime
+
+    from localcloud.emulator.stepfunctions import json_copy
+
+    class Tagged(dict):
+        pass
+
+    stamp = datetime.datetime(2026, 12, 3, tzinfo=datetime.UTC)
+    original = {"order": {"items": [{"n": 1}, [2, 3]], "ok": True, "none": None, "price": 2.5}, "at": stamp}
+    original["tagged"] = Tagged(inner={"x": [1]})
+
+    copied = json_copy(original)
+
+    assert copied == original
+    assert copied["order"]["items"][0] is not original["order"]["items"][0]
+    assert copied["order"]["items"][1] is not original["order"]["items"][1]
+    assert type(copied["tagged"]) is Tagged and copied["tagged"]["inner"] is not original["tagged"]["inner"]
+    copied["order"]["items"][0]["n"] = 99
+    assert original["order"]["items"][0]["n"] == 1
+
+
 # --- gap 8: refused DynamoDB requests are named as AWS names them ---------------------------------
 
 
