@@ -27,6 +27,12 @@ moto's dispatch listed the methods of the service's response class (``inspect.ge
 request, to find the action's handler: the list is now kept per class. Classes are complete once the
 service modules have patched them, which ``emulator.install()`` does before any request.
 
+moto's response serializer, for every member of every output shape of every response, built the
+member's possible names (the key, its snake_case form, the shape's name...) by asking six alias
+providers; for a plain dict those names depend only on the shape and the key, so they are now kept
+per (shape, parent, key) (``_keep_response_keys``) and tried in the same order: the same value is
+picked. Measured on an UpdateItem, serializing its answer went from 0.87 to 0.38 ms.
+
 ``install()`` also raises the garbage collector's thresholds: the emulator allocates many short-lived
 objects per request (botocore's and moto's request/response machinery), and full collections were
 measured at a fifth of a simulated day's time. Reference counting still frees almost everything at
@@ -53,6 +59,8 @@ GC_THRESHOLDS = (50_000, 20, 20)
 # URLs whose handler is kept (distinct paths: one per function, topic, queue...); the map starts over
 # when it is full.
 ROUTES_KEPT = 4096
+# Possible names kept per (shape, parent, member) of moto's response serializer; starts over when full.
+RESPONSE_KEYS_KEPT = 8192
 
 _caches: dict[tuple[Any, ...], dict[Any, Any]] = {}
 _lock = threading.Lock()
@@ -223,6 +231,61 @@ def _keep_backend_lookups() -> None:
     BackendDict.reset = classmethod(reset)
 
 
+def _keep_response_keys() -> None:
+    from moto.core import serialize
+
+    Picker = serialize.AttributePicker
+    original_call = Picker.__call__
+    MISSING = serialize.MISSING
+    get_value = serialize.get_value
+    kept: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def call(self: Any, context: Any) -> Any:
+        obj = context.obj
+        if obj.__class__ is not dict:
+            return original_call(self, context)
+        shape = context.shape
+        key = (
+            self.__class__,
+            tuple(self.alias_providers),
+            shape,
+            getattr(shape, "parent", None),
+            context.key,
+        )
+        candidates = kept.get(key)
+        if candidates is None:
+            candidates = tuple(self.get_possible_keys(context))
+            with _lock:
+                if len(kept) >= RESPONSE_KEYS_KEPT:
+                    kept.clear()
+                kept[key] = candidates
+        for candidate in candidates:
+            value = (
+                obj.get(candidate, MISSING) if "." not in candidate else get_value(obj, candidate, MISSING)
+            )
+            if value is not MISSING:
+                break
+        else:
+            value = None
+        if self.response_transformers:
+            key_path = f"{context.key_path}.{context.key}"
+            for transform_path, transform in self.response_transformers.items():
+                if key_path.endswith(transform_path):
+                    return transform(value)
+        return value
+
+    call.__wrapped__ = original_call  # type: ignore[attr-defined]
+    call.kept = kept  # type: ignore[attr-defined]
+    Picker.__call__ = call
+
+
+def kept_response_keys() -> int:
+    """How many (shape, member) name lists the response serializer keeps now."""
+    from moto.core import serialize
+
+    return len(getattr(serialize.AttributePicker.__call__, "kept", ()))
+
+
 @run_once
 def install() -> None:
     import botocore.loaders
@@ -244,6 +307,7 @@ def install() -> None:
     _keep_user_agents()
     _keep_routes()
     _keep_backend_lookups()
+    _keep_response_keys()
     gc.set_threshold(*GC_THRESHOLDS)
 
 

@@ -146,3 +146,66 @@ def test_what_one_emulator_session_created_is_gone_in_the_next():
     with emulator.emulator():
         assert "QueueUrls" not in boto3.client("sqs").list_queues()
         assert sqs_backends in BackendDict._instances
+
+
+def _serialized(service: str, operation: str, result: dict, original: bool = False) -> dict:
+    from moto.core.serialize import AttributePicker, XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service)
+    picker_class = XFormedAttributePicker
+    if original:
+        picker_class = type(
+            "Original", (XFormedAttributePicker,), {"__call__": AttributePicker.__call__.__wrapped__}
+        )
+    serializer = get_serializer_class(service, model.protocol)(
+        operation_model=model.operation_model(operation), value_picker=picker_class()
+    )
+    return serializer.serialize(result)
+
+
+def test_moto_serializes_a_response_from_kept_member_names_exactly_as_it_did(aws):
+    import datetime
+
+    started = datetime.datetime(2026, 12, 3, 8, 0, tzinfo=datetime.UTC)
+    cases = [
+        (
+            "dynamodb",
+            "UpdateItem",
+            {
+                "Attributes": {
+                    "PK": {"S": "orders"},
+                    "n": {"N": "3"},
+                    "tags": {"L": [{"S": "a"}, {"NULL": True}]},
+                },
+                "ConsumedCapacity": {"TableName": "orders", "CapacityUnits": 1.0},
+            },
+        ),
+        # the key, its snake_case form or both: the key wins, as it did
+        (
+            "stepfunctions",
+            "DescribeExecution",
+            {
+                "executionArn": "arn:a",
+                "execution_arn": "arn:b",
+                "state_machine_arn": "arn:m",
+                "status": "RUNNING",
+            },
+        ),
+        (
+            "stepfunctions",
+            "DescribeExecution",
+            {"execution_arn": "arn:b", "startDate": started, "input": "{}"},
+        ),
+        # a member named after its structure answers to the short name too (InstanceId as Id)
+        (
+            "ec2",
+            "DescribeInstances",
+            {"Reservations": [{"Instances": [{"Id": "i-1", "InstanceType": "t3.micro"}]}]},
+        ),
+    ]
+    for service, operation, result in cases:
+        assert _serialized(service, operation, result) == _serialized(
+            service, operation, result, original=True
+        )
+    assert sdk.kept_response_keys() > 0
