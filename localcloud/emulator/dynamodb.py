@@ -15,6 +15,11 @@
 3. Key sizes: moto refused an oversized key (partition key over 2048 bytes, sort key over 1024) only in
    PutItem; GetItem, UpdateItem and DeleteItem now refuse it with ``ValidationException`` too, as AWS
    does, instead of answering "no such item" or writing it.
+4. Cost per UpdateItem (results unchanged): moto parsed the update expression twice per call (once to
+   check its names and values, once to apply it). A parsed expression is now kept per expression
+   string; its readers only search it, and the one that applies it works on its own deep copy
+   (``UpdateExpressionValidator``), so the kept tree is never changed. An expression that fails to
+   parse is not kept and is refused every time.
 
 Tests: ``tests/localcloud/test_emulator_dynamodb.py``.
 """
@@ -33,6 +38,7 @@ def install() -> None:
     _patch_atomic_operations()
     _patch_transaction_cost()
     _patch_key_sizes()
+    _patch_update_expression_parsing()
 
 
 def _patch_atomic_operations() -> None:
@@ -113,3 +119,16 @@ def _patch_key_sizes() -> None:
 
     for name in ("get_item", "update_item", "delete_item"):
         setattr(DynamoDBBackend, name, checked(getattr(DynamoDBBackend, name)))
+
+
+# Distinct update expressions kept parsed (a program has a few dozen); the cache starts over when full.
+UPDATE_EXPRESSIONS_KEPT = 1024
+
+
+def _patch_update_expression_parsing() -> None:
+    import functools
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original = UpdateExpressionParser.make.__func__
+    UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=UPDATE_EXPRESSIONS_KEPT)(original))

@@ -292,3 +292,49 @@ def test_keys_at_the_size_limits_are_still_accepted(aws):
     )
 
     assert dynamodb.get_item(TableName="orders", Key=key)["Item"]["n"] == {"N": "1"}
+
+
+# --- 4: a parsed update expression is kept, never changed ----------------------------------------
+
+
+def test_one_update_expression_applies_each_calls_own_values(aws):
+    _orders_table()
+    client = boto3.client("dynamodb")
+    expression = "SET ORDERSTATE = :state, drinks = list_append(if_not_exists(drinks, :none), :drink)"
+    for order_id, state, drink in [
+        ("1", "CREATED", "latte"),
+        ("2", "COMPLETED", "mocha"),
+        ("1", "PAID", "tea"),
+    ]:
+        client.update_item(
+            TableName="orders",
+            Key={"PK": {"S": "orders"}, "SK": {"S": order_id}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues={
+                ":state": {"S": state},
+                ":none": {"L": []},
+                ":drink": {"L": [{"S": drink}]},
+            },
+        )
+
+    def item(order_id: str) -> dict:
+        found = client.get_item(TableName="orders", Key={"PK": {"S": "orders"}, "SK": {"S": order_id}})[
+            "Item"
+        ]
+        return {"state": found["ORDERSTATE"]["S"], "drinks": [d["S"] for d in found["drinks"]["L"]]}
+
+    assert item("1") == {"state": "PAID", "drinks": ["latte", "tea"]}
+    assert item("2") == {"state": "COMPLETED", "drinks": ["mocha"]}
+
+
+def test_an_update_expression_that_does_not_parse_is_refused_every_time(aws):
+    _orders_table()
+    client = boto3.client("dynamodb")
+    for _ in range(2):
+        with pytest.raises(client.exceptions.ClientError, match="Invalid UpdateExpression"):
+            client.update_item(
+                TableName="orders",
+                Key={"PK": {"S": "orders"}, "SK": {"S": "1"}},
+                UpdateExpression="SET = :state",
+                ExpressionAttributeValues={":state": {"S": "CREATED"}},
+            )
