@@ -121,7 +121,7 @@ def _patch_key_sizes() -> None:
         setattr(DynamoDBBackend, name, checked(getattr(DynamoDBBackend, name)))
 
 
-# Distinct update expressions kept parsed (a program has a few dozen); the cache starts over when full.
+# Distinct update expressions kept parsed (a program uses a fixed set); the cache starts over when full.
 UPDATE_EXPRESSIONS_KEPT = 1024
 
 

@@ -65,6 +65,15 @@ RESPONSE_KEYS_KEPT = 8192
 _caches: dict[tuple[Any, ...], dict[Any, Any]] = {}
 _lock = threading.Lock()
 _routes: dict[str, Callable[..., Any] | None] = {}
+_response_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _keep(kept: dict[Any, Any], limit: int, key: Any, value: Any) -> None:
+    """Keep ``value`` under ``key`` in ``kept``, which starts over once it holds ``limit`` entries."""
+    with _lock:
+        if len(kept) >= limit:
+            kept.clear()
+        kept[key] = value
 
 
 @functools.cache
@@ -163,10 +172,7 @@ def route(clean_url: str) -> Callable[..., Any] | None:
         else:
             backend = backend_dict["global"]
         handler = next((h for url, h in backend.urls.items() if re.compile(url).match(clean_url)), None)
-    with _lock:
-        if len(_routes) >= ROUTES_KEPT:
-            _routes.clear()
-        _routes[clean_url] = handler
+    _keep(_routes, ROUTES_KEPT, clean_url, handler)
     return handler
 
 
@@ -238,7 +244,6 @@ def _keep_response_keys() -> None:
     original_call = Picker.__call__
     MISSING = serialize.MISSING
     get_value = serialize.get_value
-    kept: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
     def call(self: Any, context: Any) -> Any:
         obj = context.obj
@@ -252,13 +257,10 @@ def _keep_response_keys() -> None:
             getattr(shape, "parent", None),
             context.key,
         )
-        candidates = kept.get(key)
+        candidates = _response_keys.get(key)
         if candidates is None:
             candidates = tuple(self.get_possible_keys(context))
-            with _lock:
-                if len(kept) >= RESPONSE_KEYS_KEPT:
-                    kept.clear()
-                kept[key] = candidates
+            _keep(_response_keys, RESPONSE_KEYS_KEPT, key, candidates)
         for candidate in candidates:
             value = (
                 obj.get(candidate, MISSING) if "." not in candidate else get_value(obj, candidate, MISSING)
@@ -275,15 +277,13 @@ def _keep_response_keys() -> None:
         return value
 
     call.__wrapped__ = original_call  # type: ignore[attr-defined]
-    call.kept = kept  # type: ignore[attr-defined]
     Picker.__call__ = call
 
 
 def kept_response_keys() -> int:
     """How many (shape, member) name lists the response serializer keeps now."""
-    from moto.core import serialize
-
-    return len(getattr(serialize.AttributePicker.__call__, "kept", ()))
+    with _lock:
+        return len(_response_keys)
 
 
 @run_once

@@ -604,7 +604,7 @@ def _patch_json_copies() -> None:
     """Point the interpreter's ``copy.deepcopy`` at ``json_copy`` (only in its own modules)."""
     proxy = types.SimpleNamespace(**{name: getattr(copy, name) for name in copy.__all__})
     proxy.deepcopy = json_copy
-    import moto.stepfunctions.parser.asl  # noqa: F401  (the interpreter's modules are loaded)
+    from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401  (imports every state's module)
 
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser.asl") and getattr(module, "copy", None) is copy:
