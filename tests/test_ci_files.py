@@ -122,3 +122,12 @@ def test_a_daily_preview_of_every_deployed_stack_expects_no_changes():
     assert _matrix(job) == DEPLOYED
     step = _pulumi_step(job)
     assert (step["with"]["command"], step["with"]["expect-no-changes"]) == ("preview", True)
+
+
+def test_the_longest_modules_handed_out_first_exist_and_are_not_reordered_by_xdist():
+    from tests.conftest import LONGEST_MODULES
+
+    missing = [name for name in LONGEST_MODULES if not (program.REPO_ROOT / name).is_file()]
+    assert missing == []  # a renamed module would silently lose its place at the front
+    addopts = (program.REPO_ROOT / "pyproject.toml").read_text()
+    assert "--dist loadfile" in addopts and "--no-loadscope-reorder" in addopts
