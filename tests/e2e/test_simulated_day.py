@@ -13,7 +13,7 @@ def test_a_fifty_order_day_keeps_every_invariant(local_cloud):
 
     result = simulator.run_day(local_cloud, plan)
 
-    assert result.problems == []
+    assert result.problems == [], "\n".join(result.problems)  # every problem, not a truncated diff
     assert result.counts == plan.expected_outcomes()
     assert result.total_sales == sum(plan.expected_sales().values())
     assert result.invalid_rejections == plan.invalid_attempts
@@ -46,5 +46,5 @@ def test_a_day_on_a_machine_slower_than_the_timeouts_ends_as_planned(local_cloud
 
     result = simulator.run_day(local_cloud, plan, workers=8)
 
-    assert result.problems == []
+    assert result.problems == [], "\n".join(result.problems)  # every problem, not a truncated diff
     assert result.counts == plan.expected_outcomes()
