@@ -37,6 +37,12 @@
    heartbeat, a Wait state) counts on the session's clock (``clock``), so with a virtual clock a
    timeout fires when the clock is advanced past it and never because the machine was slow. A wait
    whose deadline is due no longer counts as parked.
+10. A started execution is RUNNING from the moment others can see it. moto appended a new execution
+   to its state machine before giving it a status, then built its worker and only then set RUNNING;
+   a ``ListExecutions`` or ``DescribeExecution`` in that window (another order's capacity check, on a
+   busy machine) read a status of None and failed with ``States.Runtime``, which ended that run
+   FAILED. As on AWS, where ``StartExecution`` returns an execution that is already RUNNING, the
+   status is now set when the execution is created.
 
 Tests: ``tests/localcloud/test_emulator_stepfunctions.py``.
 """
@@ -74,6 +80,7 @@ def install() -> None:
     _patch_interpreter_costs()
     _patch_json_copies()
     _patch_dynamodb_error_names()
+    _patch_status_from_creation()
 
 
 def shutdown(timeout: float = 10.0) -> None:
@@ -643,3 +650,19 @@ def _patch_dynamodb_error_names() -> None:
 
     task._error_cause_from_client_error = staticmethod(error_cause)
     task._from_error = from_error
+
+
+# --------------------------------------------------------------------------- gap 10: status from creation
+
+
+def _patch_status_from_creation() -> None:
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    original_init = Execution.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.exec_status = ExecutionStatus.RUNNING  # moto's start() sets it again; nothing reads None
+
+    Execution.__init__ = __init__

@@ -428,3 +428,55 @@ def test_a_dynamodb_task_whose_parameters_name_a_missing_path_fails_as_a_runtime
 
     assert (answer["status"], answer["error"]) == ("FAILED", "States.Runtime")
     assert "$.id" in answer["cause"]
+
+
+# --- gap 10: an execution is RUNNING from the moment others can see it ----------------------------
+
+
+def test_a_capacity_check_while_another_execution_is_being_started_counts_it_as_running(aws, monkeypatch):
+    """Another order's StartExecution is held after moto appended the new execution but before it built
+    its worker (the window a busy machine opens): a run's listExecutions sees it RUNNING and goes on."""
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    machine_arn = create_machine(
+        {
+            "StartAt": "ListExecutions",
+            "States": {
+                "ListExecutions": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+                    "Parameters": {"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING"},
+                    "End": True,
+                }
+            },
+        }
+    )
+    appended, release = threading.Event(), threading.Event()
+    build_worker = Execution._get_start_execution_worker
+
+    def held_for_the_check(self):
+        if self.name == "being-started":
+            appended.set()
+            assert release.wait(10), "the test never let the start finish"
+        return build_worker(self)
+
+    monkeypatch.setattr(Execution, "_get_start_execution_worker", held_for_the_check)
+    sfn = boto3.client("stepfunctions")
+    starter = threading.Thread(
+        target=sfn.start_execution, kwargs={"stateMachineArn": machine_arn, "name": "being-started"}
+    )
+    starter.start()
+    try:
+        assert appended.wait(10), "StartExecution never reached its worker"
+        check = run(machine_arn)
+        described = sfn.describe_execution(
+            executionArn=machine_arn.replace(":stateMachine:", ":execution:") + ":being-started"
+        )
+    finally:
+        release.set()
+        starter.join(10)
+
+    assert check["status"] == "SUCCEEDED", check.get("cause")
+    listed = {item["Name"]: item["Status"] for item in json.loads(check["output"])["Executions"]}
+    assert listed == {"being-started": "RUNNING", check["name"]: "RUNNING"}
+    assert described["status"] == "RUNNING"
