@@ -685,6 +685,18 @@ def _dead_letters(cloud: Any) -> dict[str, int]:
     return waiting
 
 
+def _failure_of(sfn: Any, run: Mapping[str, Any]) -> str:
+    """For a run that did not succeed: its error and cause, and the state it failed in."""
+    if run["status"] == "SUCCEEDED":
+        return ""
+    history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    return (
+        f" with {run.get('error')!r}: {str(run.get('cause'))[:300]!r}"
+        f" in state {entered[-1] if entered else None!r}"
+    )
+
+
 def _observe_outcome(item: Mapping[str, Any] | None, status: str, visited: Sequence[str]) -> str | None:
     if status != "SUCCEEDED":
         return None
@@ -803,8 +815,9 @@ def _observe(
         outcome = _observe_outcome(item, run["status"], visited)
         if outcome is None:
             problems.append(
-                f"order {order_id}: no single terminal state (execution {run['status']}, "
-                f"order {item.get('ORDERSTATE') if item else 'absent'}, reason {(item or {}).get('reason')})"
+                f"order {order_id}: no single terminal state (execution {run['status']}"
+                f"{_failure_of(sfn, run)}, order {item.get('ORDERSTATE') if item else 'absent'}, "
+                f"reason {(item or {}).get('reason')})"
             )
             continue
         result.outcomes[order_id] = outcome
