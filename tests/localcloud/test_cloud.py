@@ -28,6 +28,18 @@ def cloud():
         yield running
 
 
+@pytest.fixture(scope="module")
+def journey(cloud):
+    """One order taken past the customer step (a Cappuccino), once per module: what the tests below read
+    from the tables, metrics, logs and usage, whichever of them runs (alone or first)."""
+    cloud.put_event("Validator.NewOrder", {"userId": "2", "orderId": "200"})
+    cloud.settle()
+    body = {**CAPPUCCINO, "userId": "2"}
+    answer = cloud.order_manager({"action": "", "body": body, "orderId": "200", "baristaUserId": "3"})
+    cloud.settle()
+    return answer
+
+
 def running_executions(cloud):
     sfn = boto3.client("stepfunctions", region_name=REGION)
     return sfn.list_executions(stateMachineArn=cloud.outputs["orderProcessorArn"], statusFilter="RUNNING")[
@@ -47,14 +59,8 @@ def test_new_order_event_parks_a_workflow_and_records_the_created_order(cloud):
     assert len(running_executions(cloud)) >= 1
 
 
-def test_a_chosen_drink_is_counted_in_the_table_and_on_the_dashboards_metrics_from_emf(cloud):
-    cloud.put_event("Validator.NewOrder", {"userId": "2", "orderId": "200"})
-    cloud.settle()
-    body = {**CAPPUCCINO, "userId": "2"}
-    answer = cloud.order_manager({"action": "", "body": body, "orderId": "200", "baristaUserId": "3"})
-    cloud.settle()
-
-    assert answer["status"] == "SUCCEEDED"
+def test_a_chosen_drink_is_counted_in_the_table_and_on_the_dashboards_metrics_from_emf(cloud, journey):
+    assert journey["status"] == "SUCCEEDED"
     aggregates = cloud.table("metrics-table").scan()["Items"]
     assert any(item["SK"].endswith("#Cappuccino") and item["val"] == 1 for item in aggregates)
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
@@ -79,7 +85,7 @@ def test_a_chosen_drink_is_counted_in_the_table_and_on_the_dashboards_metrics_fr
     assert cloud.usage["emf"]["documents"] >= 1
 
 
-def test_function_output_lands_in_its_log_group(cloud):
+def test_function_output_lands_in_its_log_group(cloud, journey):
     consumer_group = cloud.state.named("metrics-consumer-logs").id
     events = boto3.client("logs", region_name=REGION).filter_log_events(logGroupName=consumer_group)["events"]
     messages = [event["message"] for event in events]
@@ -87,7 +93,7 @@ def test_function_output_lands_in_its_log_group(cloud):
     assert any('"CloudWatchMetrics"' in message for message in messages)
 
 
-def test_usage_counts_what_the_journey_used(cloud):
+def test_usage_counts_what_the_journey_used(cloud, journey):
     used = cloud.usage
     assert used["lambda"][cloud.function_name("workflow-started")]["requests"] >= 1
     assert used["eventbridge"]["events_put"] >= 1
