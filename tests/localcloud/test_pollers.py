@@ -156,7 +156,9 @@ def test_only_reported_failures_are_retried_and_reach_the_dlq_after_max_receives
     sqs, seen = consumer["sqs"], consumer["seen"]
     send(sqs, consumer["queue"], ["ok-1", "fail-1", "ok-2", "ok-3"])
 
-    wait_until(lambda: dlq_bodies(sqs, consumer["dlq"]) == ["fail-1"])
+    # Two receives of fail-1, each followed by its 6 s visibility timeout: 12.1 s on an idle machine, so
+    # the limit is far beyond it (15 s left a slow machine three seconds).
+    wait_until(lambda: dlq_bodies(sqs, consumer["dlq"]) == ["fail-1"], timeout=60)
 
     assert [seen.get_item(Key={"PK": body})["Item"]["seen"] for body in ("ok-1", "ok-2", "ok-3")] == [1, 1, 1]
     assert seen.get_item(Key={"PK": "fail-1"})["Item"]["seen"] == 2  # maxReceiveCount receives, then the DLQ
