@@ -685,15 +685,14 @@ def _dead_letters(cloud: Any) -> dict[str, int]:
     return waiting
 
 
-def _failure_of(sfn: Any, run: Mapping[str, Any]) -> str:
-    """For a run that did not succeed: its error and cause, and the state it failed in."""
+def _failure_of(run: Mapping[str, Any], visited: Sequence[str]) -> str:
+    """For a run that did not succeed: its error and cause, and the state it failed in (the last of the
+    states it ``visited``)."""
     if run["status"] == "SUCCEEDED":
         return ""
-    history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
-    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     return (
         f" with {run.get('error')!r}: {str(run.get('cause'))[:300]!r}"
-        f" in state {entered[-1] if entered else None!r}"
+        f" in state {visited[-1] if visited else None!r}"
     )
 
 
@@ -807,7 +806,8 @@ def _observe(
             continue
         item = orders.get_item(Key={"PK": "orders", "SK": order_id}, ConsistentRead=True).get("Item")
         visited: list[str] = []
-        if item is None:  # only a rejection needs the path to tell a full shop from a closed one
+        # Only a rejection needs the path (a full shop or a closed one), and a failure its last state.
+        if item is None or run["status"] != "SUCCEEDED":
             history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
             visited = [
                 e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
@@ -816,7 +816,7 @@ def _observe(
         if outcome is None:
             problems.append(
                 f"order {order_id}: no single terminal state (execution {run['status']}"
-                f"{_failure_of(sfn, run)}, order {item.get('ORDERSTATE') if item else 'absent'}, "
+                f"{_failure_of(run, visited)}, order {item.get('ORDERSTATE') if item else 'absent'}, "
                 f"reason {(item or {}).get('reason')})"
             )
             continue

@@ -155,18 +155,11 @@ def test_the_day_sets_its_qr_code_only_where_the_caller_did_not(given):
     assert added == {k: v for k, v in simulator.DAY_QR_SETTINGS.items() if k not in set_by_caller}
 
 
-class FailedRunHistory:
-    """Step Functions' answer for one run that failed in its third state."""
-
-    def get_execution_history(self, executionArn, maxResults):
-        names = ["Is it a valid order?", "Look up the order id", "ListExecutions"]
-        return {"events": [{"stateEnteredEventDetails": {"name": name}} for name in names]}
-
-
 def test_a_run_that_did_not_succeed_is_reported_with_its_error_cause_and_state():
     run = {"executionArn": "arn:run", "status": "FAILED", "error": "States.Runtime", "cause": "no status"}
+    visited = ["Is it a valid order?", "Look up the order id", "ListExecutions"]
 
-    report = simulator._failure_of(FailedRunHistory(), run)
+    report = simulator._failure_of(run, visited)
 
     assert "'States.Runtime'" in report and "'no status'" in report and "'ListExecutions'" in report
-    assert simulator._failure_of(FailedRunHistory(), {**run, "status": "SUCCEEDED"}) == ""
+    assert simulator._failure_of({**run, "status": "SUCCEEDED"}, visited) == ""
