@@ -1,5 +1,6 @@
 """Which IoT topic an event goes to, for each kind of app (pure): the staff's, the customer's own, or
-everyone's config topic. The topic names are fixed: the hosted apps subscribe to them."""
+everyone's config topic, and what the apps receive. The topic names are fixed: the hosted apps subscribe
+to them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ USER_TOPIC_PREFIX = "serverlesspresso-user-"
 AUDIENCES = ("admin", "user", "config")
 # A user id becomes part of a topic name: MQTT wildcards (+ #) and levels (/) would reach other topics.
 SAFE_USER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+# What stays between a workflow and its functions: the callback token of a parked task, which answers
+# that task for whoever holds it. The apps' guest identities may read every topic (SYSTEM §8), and no
+# app needs it.
+PRIVATE_FIELDS = frozenset({"TaskToken"})
 
 
 def topic_for(audience: str, detail: Mapping[str, Any]) -> str | None:
@@ -30,5 +35,8 @@ def topic_for(audience: str, detail: Mapping[str, Any]) -> str | None:
 
 
 def app_message(event: Mapping[str, Any]) -> dict[str, Any]:
-    """What the apps receive: the event's type and its detail."""
-    return {"type": event.get("detail-type"), "detail": event.get("detail")}
+    """What the apps receive: the event's type and its detail without the private fields."""
+    detail = event.get("detail")
+    if isinstance(detail, Mapping):
+        detail = {key: value for key, value in detail.items() if key not in PRIVATE_FIELDS}
+    return {"type": event.get("detail-type"), "detail": detail}

@@ -1,5 +1,6 @@
 """Publish one bus event to the IoT topic its audience's apps listen to (APP_AUDIENCE: admin, user or
-config). Errors raise, so Lambda's asynchronous retries and the dead-letter queue apply."""
+config), without its task token. Errors raise, so Lambda's asynchronous retries and the dead-letter
+queue apply."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """What the apps hear, over the served stack: scenario 18 (the display, barista and customer apps follow an
-order on their IoT topics, each event once and in order), scenario 1 through `PUT /store`, and a publisher
-that keeps failing ends in its dead-letter queue, which raises the alarm."""
+order on their IoT topics, each event once and in order, none with a workflow's task token), scenario 1
+through `PUT /store`, and a publisher that keeps failing ends in its dead-letter queue, which raises the
+alarm."""
 
 from __future__ import annotations
 
@@ -88,6 +89,11 @@ def test_scenario_18_the_apps_follow_an_order_on_their_topics_each_event_once_in
     # Nobody else's topic heard of this order.
     other_topics = {m.topic for m in cloud.published() if m.payload["detail"].get("orderId") == order_id}
     assert other_topics == {ADMIN_TOPIC, user_topic}
+    # Each of the order's two parked tasks went out on the bus with its token, and no app heard either.
+    tokens = {e["detail"]["TaskToken"] for e in logged_events(cloud, order_id) if "TaskToken" in e["detail"]}
+    assert len(tokens) == 2
+    heard = json.dumps([m.payload for m in cloud.published()])
+    assert [token for token in tokens if token in heard] == []
 
 
 def test_the_served_feed_streams_a_topic_as_server_sent_events(served, cloud):

@@ -40,6 +40,16 @@ def test_an_unknown_audience_is_a_configuration_error():
         app_topics.topic_for("everyone", {})
 
 
+def test_an_app_hears_every_field_of_an_event_but_the_workflows_task_token():
+    detail = {"orderId": "1", "userId": "u-1", "TaskToken": "AQB", "executionId": "arn:run", "Message": "m"}
+    message = app_topics.app_message({"detail-type": "OrderProcessor.WorkflowStarted", "detail": detail})
+    assert message == {
+        "type": "OrderProcessor.WorkflowStarted",
+        "detail": {"orderId": "1", "userId": "u-1", "executionId": "arn:run", "Message": "m"},
+    }
+    assert detail["TaskToken"] == "AQB"  # the event itself is left as it was
+
+
 @pytest.fixture
 def published(aws):
     from localcloud.emulator import iot
