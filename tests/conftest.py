@@ -59,6 +59,16 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda item: -seconds(item))  # stable: each module keeps its own order
 
 
+@pytest.fixture(scope="session", autouse=True)
+def emulator_patches():
+    """The emulator's patches to moto, installed before the first test of every worker. They are
+    process-wide and permanent once installed, so without this a module that uses plain moto (the
+    `mocked_aws` fixture) ran on patched or unpatched moto depending on what its worker ran before."""
+    from localcloud import emulator
+
+    emulator.install()
+
+
 @pytest.fixture
 def aws():
     """moto with Step Functions execution and the project's emulator fixes; parked executions are
