@@ -16,14 +16,29 @@ from localcloud.emulator.sqs_pollers import Pollers
 
 REGION = "us-east-1"
 # Records whose body is "fail" are reported as failed; every record seen is written to a table.
+# A "hold" record keeps its invocation running, its own message kept invisible, until the test puts the
+# item "gate" into the table: while it holds the function's only slot, every other batch is throttled.
 HANDLER = """
 import os, time, boto3
 table = boto3.resource("dynamodb").Table(os.environ["SEEN_TABLE"])
+sqs = boto3.client("sqs")
+
+def hold(record):
+    queue_url = sqs.get_queue_url(QueueName=record["eventSourceARN"].split(":")[-1])["QueueUrl"]
+    handle = record["receiptHandle"]
+    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=300)
+
+def wait_for_the_gate():
+    deadline = time.monotonic() + 120
+    while "Item" not in table.get_item(Key={"PK": "gate"}) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 def handler(event, context):
     failures = []
     table.put_item(Item={"PK": "batch-" + context.aws_request_id, "size": len(event["Records"])})
     for record in event["Records"]:
+        if record["body"].startswith("hold"):
+            hold(record)
         table.update_item(
             Key={"PK": record["body"]},
             UpdateExpression="ADD seen :one",
@@ -33,6 +48,8 @@ def handler(event, context):
             failures.append({"itemIdentifier": record["messageId"]})
         if record["body"].startswith("slow"):
             time.sleep(0.5)
+        if record["body"].startswith("hold"):
+            wait_for_the_gate()
     return {"batchItemFailures": failures}
 """
 
@@ -212,10 +229,14 @@ def _poller(consumer):
 def test_pollers_outnumbering_the_reserved_concurrency_throttle_and_dead_letter_unprocessed_messages(
     make_consumer,
 ):
+    # Five pollers, one slot. "hold-1" takes the slot and keeps it until the gate opens, so each receive
+    # of "queued-1" is throttled, whatever the machine's speed: two receives (maxReceiveCount), each
+    # followed by the 2 s visibility timeout, and the third attempt moves it to the dead-letter queue.
     consumer = make_consumer(reserved=1, maximum=None, batch_size=1, window=0)
     sqs, seen = consumer["sqs"], consumer["seen"]
-    bodies = [f"slow-{i}" for i in range(10)]
-    send(sqs, consumer["queue"], bodies)
+    send(sqs, consumer["queue"], ["hold-1"])
+    wait_until(lambda: "Item" in seen.get_item(Key={"PK": "hold-1"}), 60)
+    send(sqs, consumer["queue"], ["queued-1"])
 
     dead_lettered: list[str] = []
 
@@ -224,11 +245,16 @@ def test_pollers_outnumbering_the_reserved_concurrency_throttle_and_dead_letter_
         return bool(dead_lettered)
 
     wait_until(some_dead_lettered, 60)
+    seen.put_item(Item={"PK": "gate"})
+    wait_until(lambda: _poller(consumer).idle(), 60)
 
-    never_processed = [body for body in dead_lettered if "Item" not in seen.get_item(Key={"PK": body})]
-    assert never_processed
-    assert _poller(consumer).records_throttled >= len(never_processed)
-    assert _poller(consumer).concurrency == 5  # Lambda's initial pollers, whatever the function reserves
+    poller = _poller(consumer)
+    assert dead_lettered == ["queued-1"]
+    assert "Item" not in seen.get_item(Key={"PK": "queued-1"})  # never processed
+    assert poller.records_throttled == 2
+    assert seen.get_item(Key={"PK": "hold-1"})["Item"]["seen"] == 1
+    assert poller.peak_concurrency == 1
+    assert poller.concurrency == 5  # Lambda's initial pollers, whatever the function reserves
 
 
 def test_a_maximum_concurrency_within_the_reserved_concurrency_is_never_throttled(make_consumer):
