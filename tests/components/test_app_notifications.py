@@ -9,14 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from components.app_notifications import DISPLAY_APP_SETTINGS, display_app_uri
-from localcloud import program
 
 TOPIC_ARN = "arn:aws:iot:eu-west-1:123456789012:"
 
 
 @pytest.fixture(scope="module")
-def dev():
-    return program.run("dev")
+def dev(program_run):
+    return program_run("dev")
 
 
 def _statements(run, name):

@@ -12,8 +12,8 @@ from localcloud import program
 
 
 @pytest.fixture(scope="module")
-def dev():
-    return program.run("dev")
+def dev(program_run):
+    return program_run("dev")
 
 
 def identity_run(password_sign_in: bool):
@@ -68,10 +68,10 @@ def test_identity_roles_can_be_taken_only_by_identities_of_this_pool(role, amr):
     assert attachment[amr] == run.named(role).state["arn"]
 
 
-def test_the_local_stack_lets_tests_sign_in_with_a_password_and_dev_does_not():
+def test_the_local_stack_lets_tests_sign_in_with_a_password_and_dev_does_not(program_run):
     assert (
         "ALLOW_USER_PASSWORD_AUTH"
-        in program.run("local").named("shop-identity-app-client").inputs["explicitAuthFlows"]
+        in program_run("local").named("shop-identity-app-client").inputs["explicitAuthFlows"]
     )
 
 
