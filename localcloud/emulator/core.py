@@ -5,10 +5,10 @@ bookkeeping of parked executions that ``settle()`` reads.
   ``InvocationType=Event`` invokes), as AWS delivers them: after the call that caused them returned.
   It counts work that is queued or running, so ``settle()`` knows when the cascade is over.
 - ``runtime()``: the in-process Lambda runtime of the current emulator session.
-- ``register_worker``/``parked_while``/``is_quiescent``: every Step Functions execution worker is
-  registered when it starts; a wait on something outside the execution (a task token, a heartbeat, a
-  Wait state) marks it parked for its duration. An execution with a Parallel/Map state counts as parked
-  as soon as one branch is parked.
+- ``register_worker``/``parked_while``/``is_quiescent``: every Step Functions execution worker is registered
+  when it starts and forgotten once its thread has ended; a wait on something outside the execution (a task
+  token, a heartbeat, a Wait state) marks it parked for its duration. An execution with a Parallel/Map state
+  counts as parked as soon as one branch is parked.
 - ``cached_jsonpath_parse()``: ``jsonpath_ng.ext.parse`` behind an LRU cache, installed once; both
   EventBridge and the Step Functions interpreter parse the same few expressions for every event.
 - ``client(service, region)``: the boto3 client the emulator's own code calls services with, one per
@@ -119,20 +119,32 @@ def end_session() -> None:
 # --------------------------------------------------------------------------- parked executions
 
 _workers: list[Any] = []
+_workers_lock = threading.Lock()
 _parked: dict[int, list[Callable[[], bool]]] = {}
 _parked_lock = threading.Lock()
 
 
 def register_worker(worker: Any) -> None:
-    _workers.append(worker)
+    with _workers_lock:
+        _workers.append(worker)
+
+
+def _ended(worker: Any) -> bool:
+    thread = getattr(worker, "_localcloud_thread", None)
+    return thread is not None and thread.ident is not None and not thread.is_alive()
 
 
 def workers() -> list[Any]:
-    return list(_workers)
+    """The workers whose execution thread has not ended (an ended one is forgotten here: ``settle()``
+    reads this list every few milliseconds, and a day's finished executions made each read longer)."""
+    with _workers_lock:
+        _workers[:] = [worker for worker in _workers if not _ended(worker)]
+        return list(_workers)
 
 
 def forget_workers() -> None:
-    _workers.clear()
+    with _workers_lock:
+        _workers.clear()
 
 
 @contextmanager

@@ -210,6 +210,20 @@ def test_settle_waits_until_a_running_execution_parks_on_its_callback(aws):
     assert [event["taskStartedEventDetails"]["resourceType"] for event in started] == ["lambda", "events"]
 
 
+def test_settle_watches_only_the_executions_that_have_not_ended(aws):
+    # settle() reads the workers every few milliseconds; a day's ended executions must not pile up there.
+    from localcloud.emulator import core
+
+    done = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, "done")
+    parked = create_machine({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}}, "parked")
+    for _ in range(5):
+        assert run(done)["status"] == "SUCCEEDED"
+    execution_arn = boto3.client("stepfunctions").start_execution(stateMachineArn=parked)["executionArn"]
+    emulator.settle()
+
+    assert [worker._evaluation_details.execution_details.arn for worker in core.workers()] == [execution_arn]
+
+
 # --- gap 6: a used or expired task token is refused ---------------------------------------------------
 
 
