@@ -20,7 +20,9 @@
    ended) is refused with ``TaskTimedOut``, the error AWS and moto's parser provider give for a task
    that no longer exists; moto accepted a second SendTaskSuccess while the execution ran on, and
    answered ``InvalidToken`` once it had ended. Accepting an outcome is atomic, so of two concurrent
-   answers exactly one wins. A token no execution ever issued stays ``InvalidToken``.
+   answers exactly one wins. A token no execution ever issued stays ``InvalidToken``. Each token is
+   looked up in an index of the tokens issued (moto searched every execution of the account and
+   region for it, so each answer cost more as a day went on).
 7. Costs per execution (results unchanged): the interpreter re-parsed its definition for every
    execution, and for every create or update of a state machine, and built a boto3 client for every
    task; parsed programs (one per definition and process) and clients are now reused. The state data
@@ -100,6 +102,7 @@ def shutdown(timeout: float = 10.0) -> None:
             thread.join(timeout=0.05)
     TMP_THREADS.clear()
     core.forget_workers()
+    _token_executions.clear()
 
 
 def busy_executions() -> list[str]:
@@ -409,6 +412,7 @@ def _patch_execution_threads() -> None:
 # --------------------------------------------------------------------------- gap 6: used task tokens
 
 _token_lock = threading.Lock()
+_token_executions: dict[str, Any] = {}  # task token -> the moto Execution that issued it
 
 
 def _patch_task_tokens() -> None:
@@ -427,6 +431,7 @@ def _patch_task_tokens() -> None:
         CallbackOutcomeSuccess,
         CallbackPoolManager,
     )
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     # The interpreter interrupts a task's endpoint once the task is over, whatever ended it (an
@@ -471,10 +476,43 @@ def _patch_task_tokens() -> None:
     # moto's TaskTimedOut and TaskDoesNotExist carry no error code unless given one (InvalidToken does).
     gone = "Task Timed Out: 'Provided task does not exist anymore'"
 
+    # Which execution issued each token: the interpreter's environment tells its callback pool whose it
+    # is, and the pool records each token it issues. Cleared with the session (``shutdown``).
+    original_environment = ExecutionWorker._get_evaluation_environment
+
+    def evaluation_environment(self):
+        env = original_environment(self)
+        communication = getattr(self, "_execution_communication", None)
+        env.callback_pool_manager._localcloud_execution = getattr(communication, "execution", None)
+        return env
+
+    ExecutionWorker._get_evaluation_environment = evaluation_environment
+
+    for name in ("add", "add_activity_task"):
+        original_add = getattr(CallbackPoolManager, name)
+
+        def add(self, callback_id, *args, _original=original_add, **kwargs):
+            endpoint = _original(self, callback_id, *args, **kwargs)
+            execution = getattr(self, "_localcloud_execution", None)
+            if execution is not None:
+                _token_executions[callback_id] = execution
+            return endpoint
+
+        setattr(CallbackPoolManager, name, add)
+
+    def issuer(backend: Any, task_token: str) -> list[Any]:
+        """The execution that issued ``task_token`` if this backend (account and region) holds it; every
+        execution when the token is not in the index (the search moto made)."""
+        execution = _token_executions.get(task_token)
+        if execution is None:
+            return backend._get_executions()
+        _, _, _, region, account, _ = execution.exec_arn.split(":", 5)
+        return [execution] if (region, account) == (backend.region_name, backend.account_id) else []
+
     def answer(backend: Any, task_token: str, send: Callable[[Any], bool]) -> None:
         """Find the execution that issued ``task_token`` (in ANY status: moto looked only at RUNNING
         ones for success and heartbeat, so an ended execution's token was ``InvalidToken``)."""
-        for execution in backend._get_executions():
+        for execution in issuer(backend, task_token):
             worker = getattr(execution, "exec_worker", None)
             env = getattr(worker, "env", None)
             if env is None or env.callback_pool_manager.get(task_token) is None:

@@ -260,6 +260,32 @@ def test_a_token_answered_once_is_refused_as_timed_out(aws):
     assert (result["status"], json.loads(result["output"])) == ("SUCCEEDED", {"served": True})
 
 
+def test_a_token_is_answered_without_searching_the_other_executions(aws, monkeypatch):
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    sfn = boto3.client("stepfunctions")
+    queue_url = tokens_tap()
+    done = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, "done")
+    for _ in range(3):
+        run(done)
+    execution_arn, token = start_parked({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}}, queue_url)
+
+    def search(self, execution_status=None):
+        raise AssertionError("the answer searched every execution for its token")
+
+    monkeypatch.setattr(StepFunctionsParserBackend, "_get_executions", search)
+    # Another region's endpoint does not know the token, as on AWS.
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        boto3.client("stepfunctions", region_name="eu-west-1").send_task_success(taskToken=token, output="{}")
+    sfn.send_task_success(taskToken=token, output='{"served": true}')
+    emulator.settle()
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=token, output="{}")
+    monkeypatch.undo()
+
+    assert describe(execution_arn)["status"] == "SUCCEEDED"
+
+
 def test_a_used_token_is_refused_while_its_execution_waits_on_the_next_one(aws):
     sfn = boto3.client("stepfunctions")
     queue_url = tokens_tap()
