@@ -21,6 +21,8 @@ PARK_ON_TOKEN = {
     },
     "End": True,
 }
+# A workflow that ends at once.
+PASS_ONLY = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
 
 HANDLER_SOURCE = """

@@ -9,6 +9,7 @@ import boto3
 from localcloud import emulator
 from tests.localcloud.emulator_helpers import (
     PARK_ON_TOKEN,
+    PASS_ONLY,
     ROLE_ARN,
     create_function,
     create_machine,
@@ -26,7 +27,7 @@ from tests.localcloud.emulator_helpers import (
 
 def test_rule_starts_the_target_workflow_with_the_whole_event_and_still_feeds_its_queue(aws):
     sfn = boto3.client("stepfunctions")
-    machine_arn = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    machine_arn = create_machine(PASS_ONLY)
     queue_url, queue_arn = create_queue("audit")
     route(
         "orders",
@@ -46,7 +47,7 @@ def test_rule_starts_the_target_workflow_with_the_whole_event_and_still_feeds_it
 
 
 def test_target_input_path_selects_what_the_workflow_receives(aws):
-    machine_arn = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    machine_arn = create_machine(PASS_ONLY)
     route("orders", {"Id": "workflow", "Arn": machine_arn, "RoleArn": ROLE_ARN, "InputPath": "$.detail"})
 
     put_event({"orderId": "2"})

@@ -12,6 +12,7 @@ import pytest
 from localcloud import emulator
 from tests.localcloud.emulator_helpers import (
     PARK_ON_TOKEN,
+    PASS_ONLY,
     create_function,
     create_machine,
     create_queue,
@@ -90,7 +91,7 @@ def test_send_task_success_task_resumes_a_parked_execution(aws):
 
 def test_two_unnamed_starts_give_two_distinct_executions(aws):
     sfn = boto3.client("stepfunctions")
-    machine_arn = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    machine_arn = create_machine(PASS_ONLY)
 
     first = sfn.start_execution(stateMachineArn=machine_arn)["executionArn"]
     second = sfn.start_execution(stateMachineArn=machine_arn)["executionArn"]
@@ -214,7 +215,7 @@ def test_settle_watches_only_the_executions_that_have_not_ended(aws):
     # settle() reads the workers every few milliseconds; a day's ended executions must not pile up there.
     from localcloud.emulator import core
 
-    done = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, "done")
+    done = create_machine(PASS_ONLY, "done")
     parked = create_machine({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}}, "parked")
     for _ in range(5):
         assert run(done)["status"] == "SUCCEEDED"
@@ -265,7 +266,7 @@ def test_a_token_is_answered_without_searching_the_other_executions(aws, monkeyp
 
     sfn = boto3.client("stepfunctions")
     queue_url = tokens_tap()
-    done = create_machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, "done")
+    done = create_machine(PASS_ONLY, "done")
     for _ in range(3):
         run(done)
     execution_arn, token = start_parked({"StartAt": "Park", "States": {"Park": PARK_ON_TOKEN}}, queue_url)
