@@ -20,6 +20,11 @@
    string; its readers only search it, and the one that applies it works on its own deep copy
    (``UpdateExpressionValidator``), so the kept tree is never changed. An expression that fails to
    parse is not kept and is refused every time.
+5. Cost per UpdateItem (results unchanged): moto's first check of an update expression, at most one
+   SET, one REMOVE and one ADD clause, walked the whole tree once per node (quadratic in the number
+   of actions), twice per call. Its verdict depends only on the parsed tree, so it now runs once per
+   kept tree, before the other checks as before; a tree that fails it is not remembered and fails
+   every time.
 
 Tests: ``tests/localcloud/test_emulator_dynamodb.py``.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from typing import Any
 
 # Re-entrant: a call that reaches DynamoDB again on the same thread (moto's stream hooks) must not deadlock.
@@ -39,6 +45,7 @@ def install() -> None:
     _patch_transaction_cost()
     _patch_key_sizes()
     _patch_update_expression_parsing()
+    _patch_clause_counts()
 
 
 def _patch_atomic_operations() -> None:
@@ -132,3 +139,28 @@ def _patch_update_expression_parsing() -> None:
 
     original = UpdateExpressionParser.make.__func__
     UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=UPDATE_EXPRESSIONS_KEPT)(original))
+
+
+def _patch_clause_counts() -> None:
+    from moto.dynamodb.parsing.validators import ActionCountValidator, UpdateExpressionValidator
+
+    counted: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+    lock = threading.Lock()
+    original_init = UpdateExpressionValidator.__init__
+    original_processors = UpdateExpressionValidator.get_ast_processors
+
+    def get_ast_processors(self: Any) -> list[Any]:
+        return [p for p in original_processors(self) if not isinstance(p, ActionCountValidator)]
+
+    def __init__(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        with lock:
+            known = counted.get(expression, False)
+        if not known:
+            # Raises TooManyClauses, as the first of moto's checks did; only a tree that passes is kept.
+            ActionCountValidator().traverse(copy.deepcopy(expression))
+            with lock:
+                counted[expression] = True
+        original_init(self, expression, *args, **kwargs)
+
+    UpdateExpressionValidator.get_ast_processors = get_ast_processors
+    UpdateExpressionValidator.__init__ = __init__

@@ -338,3 +338,49 @@ def test_an_update_expression_that_does_not_parse_is_refused_every_time(aws):
                 UpdateExpression="SET = :state",
                 ExpressionAttributeValues={":state": {"S": "CREATED"}},
             )
+
+
+# --- 5: an update expression's clauses are counted once per parsed expression ---------------------
+
+
+def _update(client, expression: str, **values: str) -> None:
+    client.update_item(
+        TableName="orders",
+        Key={"PK": {"S": "orders"}, "SK": {"S": "1"}},
+        UpdateExpression=expression,
+        ExpressionAttributeValues={f":{name}": {"S": value} for name, value in values.items()},
+    )
+
+
+def test_an_expression_with_two_set_clauses_is_refused_every_time_and_writes_nothing(aws):
+    _orders_table()
+    client = boto3.client("dynamodb")
+    for _ in range(2):
+        with pytest.raises(client.exceptions.ClientError, match='The "SET" section can only be used once'):
+            _update(client, "SET ORDERSTATE = :state SET barista = :who", state="CREATED", who="3")
+    assert "Item" not in client.get_item(TableName="orders", Key={"PK": {"S": "orders"}, "SK": {"S": "1"}})
+
+
+def test_a_valid_expressions_clauses_are_counted_once_across_calls(aws, monkeypatch):
+    from moto.dynamodb.parsing.validators import ActionCountValidator
+
+    counts = []
+    original = ActionCountValidator.verify_action_counts
+
+    def counting(self, node):
+        counts.append(node)
+        return original(self, node)
+
+    monkeypatch.setattr(ActionCountValidator, "verify_action_counts", counting)
+    _orders_table()
+    client = boto3.client("dynamodb")
+    expression = "SET ORDERSTATE = :state, barista = :who REMOVE TaskToken"
+    _update(client, expression, state="CREATED", who="3")
+    counted_once = len(counts)
+    for state in ("MAKING", "COMPLETED"):
+        _update(client, expression, state=state, who="4")
+
+    assert counted_once > 0
+    assert len(counts) == counted_once
+    item = client.get_item(TableName="orders", Key={"PK": {"S": "orders"}, "SK": {"S": "1"}})["Item"]
+    assert item["ORDERSTATE"] == {"S": "COMPLETED"} and item["barista"] == {"S": "4"}
