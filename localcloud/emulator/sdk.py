@@ -33,6 +33,10 @@ providers; for a plain dict those names depend only on the shape and the key, so
 per (shape, parent, key) (``_keep_response_keys``) and tried in the same order: the same value is
 picked. Measured on an UpdateItem, serializing its answer went from 0.87 to 0.38 ms.
 
+moto gave every response a request id of 52 letters and digits, drawn one ``random.choice`` at a time
+(a fiftieth of a simulated day's CPU); ``_cheaper_request_ids`` draws the same alphabet and length
+from moto's random source in one ``choices`` call.
+
 ``install()`` also raises the garbage collector's thresholds: the emulator allocates many short-lived
 objects per request (botocore's and moto's request/response machinery), and full collections were
 measured at a fifth of a simulated day's time. Reference counting still frees almost everything at
@@ -46,6 +50,7 @@ from __future__ import annotations
 import functools
 import gc
 import re
+import string
 import threading
 import time
 from collections.abc import Callable
@@ -280,6 +285,23 @@ def _keep_response_keys() -> None:
     Picker.__call__ = call
 
 
+REQUEST_ID_ALPHABET = string.ascii_letters + string.digits
+REQUEST_ID_LENGTH = 52
+
+
+def _cheaper_request_ids() -> None:
+    from moto.core import responses
+    from moto.moto_api._internal import mock_random
+
+    def gen_amzn_requestid_long(headerdict: dict[str, Any] | None = None) -> str:
+        request_id = "".join(mock_random.choices(REQUEST_ID_ALPHABET, k=REQUEST_ID_LENGTH))
+        if isinstance(headerdict, dict):
+            headerdict["x-amzn-requestid"] = request_id
+        return request_id
+
+    responses.gen_amzn_requestid_long = gen_amzn_requestid_long
+
+
 def kept_response_keys() -> int:
     """How many (shape, member) name lists the response serializer keeps now."""
     with _lock:
@@ -308,6 +330,7 @@ def install() -> None:
     _keep_routes()
     _keep_backend_lookups()
     _keep_response_keys()
+    _cheaper_request_ids()
     gc.set_threshold(*GC_THRESHOLDS)
 
 

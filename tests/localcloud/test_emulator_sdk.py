@@ -209,3 +209,15 @@ def test_moto_serializes_a_response_from_kept_member_names_exactly_as_it_did(aws
             service, operation, result, original=True
         )
     assert sdk.kept_response_keys() > 0
+
+
+def test_every_answer_carries_its_own_request_id_of_52_letters_and_digits(aws):
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    sts = boto3.client("sts", region_name="us-east-1")
+    ids = [dynamodb.list_tables()["ResponseMetadata"]["RequestId"] for _ in range(3)]
+    answer = sts.get_caller_identity()  # an XML answer: moto writes the id into the body too
+    ids.append(answer["ResponseMetadata"]["RequestId"])
+
+    assert all(re.fullmatch(r"[A-Za-z0-9]{52}", request_id) for request_id in ids), ids
+    assert len(set(ids)) == len(ids)
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == ids[-1]
