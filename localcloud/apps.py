@@ -23,10 +23,15 @@ _connections = threading.local()
 
 
 def _session() -> requests.Session:
-    """This thread's HTTP session: its connections stay open between calls, as a browser keeps them."""
+    """This thread's HTTP session: its connections stay open between calls, as a browser keeps them.
+
+    It ignores the environment's proxy settings and ``.netrc``: every address it calls is a loopback one,
+    which an ``HTTP_PROXY`` without a matching ``NO_PROXY`` would otherwise send to the proxy (and
+    reading the environment for them was a fiftieth of a simulated day's CPU)."""
     session = getattr(_connections, "session", None)
     if session is None:
         session = _connections.session = requests.Session()
+        session.trust_env = False
     return session
 
 
