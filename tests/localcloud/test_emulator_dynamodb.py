@@ -361,26 +361,37 @@ def test_an_expression_with_two_set_clauses_is_refused_every_time_and_writes_not
     assert "Item" not in client.get_item(TableName="orders", Key={"PK": {"S": "orders"}, "SK": {"S": "1"}})
 
 
-def test_a_valid_expressions_clauses_are_counted_once_across_calls(aws, monkeypatch):
+def test_a_valid_expressions_clauses_are_counted_once_and_its_tree_deep_copied_once(aws, monkeypatch):
+    import copy
+
+    from moto.dynamodb.parsing.ast_nodes import UpdateExpression
     from moto.dynamodb.parsing.validators import ActionCountValidator
 
     counts = []
-    original = ActionCountValidator.verify_action_counts
+    tree_copies = []
+    original_count = ActionCountValidator.verify_action_counts
+    original_deepcopy = copy.deepcopy
 
     def counting(self, node):
         counts.append(node)
-        return original(self, node)
+        return original_count(self, node)
+
+    def deepcopy(value, memo=None):
+        if isinstance(value, UpdateExpression):
+            tree_copies.append(value)
+        return original_deepcopy(value, memo)
 
     monkeypatch.setattr(ActionCountValidator, "verify_action_counts", counting)
+    monkeypatch.setattr(copy, "deepcopy", deepcopy)
     _orders_table()
     client = boto3.client("dynamodb")
     expression = "SET ORDERSTATE = :state, barista = :who REMOVE TaskToken"
     _update(client, expression, state="CREATED", who="3")
-    counted_once = len(counts)
+    counted_once, copied_once = len(counts), len(tree_copies)
     for state in ("MAKING", "COMPLETED"):
         _update(client, expression, state=state, who="4")
 
-    assert counted_once > 0
-    assert len(counts) == counted_once
+    assert counted_once > 0 and copied_once > 0
+    assert (len(counts), len(tree_copies)) == (counted_once, copied_once)
     item = client.get_item(TableName="orders", Key={"PK": {"S": "orders"}, "SK": {"S": "1"}})["Item"]
     assert item["ORDERSTATE"] == {"S": "COMPLETED"} and item["barista"] == {"S": "4"}
