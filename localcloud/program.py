@@ -8,6 +8,8 @@ defaults with `Pulumi.<stack>.yaml`, as `pulumi up` does, and hands the program 
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import hashlib
 import json
 import runpy
@@ -26,8 +28,23 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
 
 
+# libyaml's parser where PyYAML was built with it (the same documents, a tenth of the time).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader, C or Python
+
+
+def yaml_file(path: Path) -> Any:
+    """A YAML file's document, parsed once per content (every deploy reads the same project and stack
+    files several times); the caller gets its own copy to change."""
+    return copy.deepcopy(_parsed_yaml(path.read_text()))
+
+
 def project_name(repo: Path = REPO_ROOT) -> str:
-    return yaml.safe_load((repo / "Pulumi.yaml").read_text())["name"]
+    return yaml_file(repo / "Pulumi.yaml")["name"]
 
 
 def stack_names(repo: Path = REPO_ROOT) -> list[str]:
@@ -51,7 +68,7 @@ def project_dir(project: str | Path = ".") -> Path:
 
 def declared_secrets(repo: Path = REPO_ROOT) -> list[str]:
     """The project's config keys declared ``secret: true`` in Pulumi.yaml, fully qualified."""
-    project = yaml.safe_load((repo / "Pulumi.yaml").read_text())
+    project = yaml_file(repo / "Pulumi.yaml")
     return [
         f"{project['name']}:{key}" for key, spec in project.get("config", {}).items() if spec.get("secret")
     ]
@@ -59,7 +76,7 @@ def declared_secrets(repo: Path = REPO_ROOT) -> list[str]:
 
 def stack_config(stack: str, repo: Path = REPO_ROOT) -> dict[str, str]:
     """What the CLI hands the program for `stack`: project defaults overlaid by the stack file, as text."""
-    project = yaml.safe_load((repo / "Pulumi.yaml").read_text())
+    project = yaml_file(repo / "Pulumi.yaml")
     name = project["name"]
     values: dict[str, Any] = {
         f"{name}:{key}": spec["default"]
@@ -71,7 +88,7 @@ def stack_config(stack: str, repo: Path = REPO_ROOT) -> dict[str, str]:
         raise FileNotFoundError(
             f"no stack file {stack_file.name}; stacks are: {', '.join(stack_names(repo))}"
         )
-    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config", {}))
+    values.update((yaml_file(stack_file) or {}).get("config", {}))
     return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
 
 

@@ -12,8 +12,6 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import yaml
-
 from localcloud import program
 
 # Provider settings a stack may carry besides the project's own.
@@ -102,7 +100,7 @@ def checked_config(pairs: Sequence[str], stack: str, repo: Path = program.REPO_R
     declare (a typo such as ``capcity``) or a value its settings refuse stops the command, naming each."""
     overrides = config_overrides(pairs)
     project = program.project_name(repo)
-    declared = set((yaml.safe_load((repo / "Pulumi.yaml").read_text()) or {}).get("config") or {})
+    declared = set((program.yaml_file(repo / "Pulumi.yaml") or {}).get("config") or {})
     problems = []
     for key in overrides:
         namespace, _, name = key.rpartition(":")

@@ -57,3 +57,18 @@ def test_local_stack_waits_only_seconds(program_run):
     values = program.stack_config("local")
     assert int(values["serverlesspresso:customerTimeoutSeconds"]) <= 10
     assert int(values["serverlesspresso:baristaTimeoutSeconds"]) <= 10
+
+
+def test_a_stack_file_is_read_again_once_it_changes_and_a_callers_copy_is_its_own(tmp_path):
+    from localcloud import program
+
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\nconfig:\n  capacity:\n    default: 20\n")
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("config:\n  shop:capacity: 5\n")
+    assert program.stack_config("dev", tmp_path) == {"shop:capacity": "5"}
+
+    program.yaml_file(stack_file)["config"]["shop:capacity"] = 99  # a caller changing what it was given
+    assert program.stack_config("dev", tmp_path) == {"shop:capacity": "5"}
+
+    stack_file.write_text("config:\n  shop:capacity: 7\n")  # the same size, possibly the same mtime tick
+    assert program.stack_config("dev", tmp_path) == {"shop:capacity": "7"}
