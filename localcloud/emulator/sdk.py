@@ -66,6 +66,8 @@ GC_THRESHOLDS = (50_000, 20, 20)
 ROUTES_KEPT = 4096
 # Possible names kept per (shape, parent, member) of moto's response serializer; starts over when full.
 RESPONSE_KEYS_KEPT = 8192
+# camelCase names kept with their snake_case form (operation and attribute names: a few hundred).
+SNAKE_CASE_KEPT = 4096
 
 _caches: dict[tuple[Any, ...], dict[Any, Any]] = {}
 _lock = threading.Lock()
@@ -302,6 +304,22 @@ def _cheaper_request_ids() -> None:
     responses.gen_amzn_requestid_long = gen_amzn_requestid_long
 
 
+# Every moto module of the services this project uses that took moto's converter by name at import.
+SNAKE_CASE_USERS = ("moto.core.utils", "moto.core.responses", "moto.sqs.models")
+
+
+def _keep_snake_case() -> None:
+    import importlib
+
+    from moto.core import utils
+
+    convert = utils.camelcase_to_underscores
+    if not hasattr(convert, "cache_info"):
+        convert = functools.lru_cache(maxsize=SNAKE_CASE_KEPT)(convert)
+    for name in SNAKE_CASE_USERS:
+        importlib.import_module(name).camelcase_to_underscores = convert
+
+
 def kept_response_keys() -> int:
     """How many (shape, member) name lists the response serializer keeps now."""
     with _lock:
@@ -331,6 +349,7 @@ def install() -> None:
     _keep_backend_lookups()
     _keep_response_keys()
     _cheaper_request_ids()
+    _keep_snake_case()
     gc.set_threshold(*GC_THRESHOLDS)
 
 

@@ -221,3 +221,35 @@ def test_every_answer_carries_its_own_request_id_of_52_letters_and_digits(aws):
     assert all(re.fullmatch(r"[A-Za-z0-9]{52}", request_id) for request_id in ids), ids
     assert len(set(ids)) == len(ids)
     assert answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == ids[-1]
+
+
+def test_names_converted_once_read_as_moto_converts_them_and_every_call_uses_the_kept_ones(aws):
+    import botocore.session
+    from moto.core import responses, utils
+    from moto.sqs import models as sqs_models
+
+    original = utils.camelcase_to_underscores.__wrapped__
+    loader = botocore.session.get_session()
+    names = ["", "A", "QueueArn", "ApproximateNumberOfMessagesNotVisible", "KMSMasterKeyId", "getItem"]
+    for service in ("dynamodb", "sqs", "stepfunctions", "events", "lambda", "apigateway", "iot-data"):
+        names += loader.get_service_model(service).operation_names
+    names += sqs_models.Queue.BASE_ATTRIBUTES + sqs_models.Queue.FIFO_ATTRIBUTES
+    assert [utils.camelcase_to_underscores(name) for name in names] == [original(name) for name in names]
+    assert utils.camelcase_to_underscores("ApproximateNumberOfMessagesNotVisible") == (
+        "approximate_number_of_messages_not_visible"
+    )
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="converted")["QueueUrl"]
+    before = utils.camelcase_to_underscores.cache_info().hits
+    for body in ("one", "two"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    assert (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+        == "2"
+    )
+    assert responses.camelcase_to_underscores is sqs_models.camelcase_to_underscores
+    assert sqs_models.camelcase_to_underscores is utils.camelcase_to_underscores
+    assert utils.camelcase_to_underscores.cache_info().hits > before
