@@ -13,6 +13,14 @@
    poller's batch came late. Sends, receives, deletes, visibility changes and purges of a backend now
    run one at a time, as SQS applies them; a long-polling receive waits outside that lock.
 
+3. Costs per message (results unchanged):
+   - A receipt handle (185 lowercase letters, new on every receive) was drawn one ``random.choice`` at
+     a time; the same alphabet and length now come from moto's random source in one ``choices`` call.
+   - A delete walked the whole queue twice (once to find the handle, once to drop the message),
+     building each message's list of handles on the way; it walks it once now, and refuses an unknown
+     handle and ignores a handle already deleted as before.
+   - Listing the visible messages read the clock twice per message; it reads it once per listing.
+
 ``send_message(queue_arn, body, attributes)`` is how Lambda destinations and EventBridge dead-letter
 queues put a message into a queue (directly in the backend: AWS's own deliveries are no API calls).
 Lambda's SQS event source mappings are polled by ``sqs_pollers``.
@@ -31,6 +39,7 @@ def install() -> None:
     _patch_retention_cost()
     _patch_send_cost()
     _patch_atomic_messages()
+    _patch_message_costs()
 
 
 def send_message(queue_arn: str, body: str, attributes: dict[str, str] | None = None) -> None:
@@ -136,3 +145,41 @@ def _patch_atomic_messages() -> None:
             self.get_queue(queue_name).wait_for_messages(min(1.0, max(0.0, deadline - time.time())))
 
     SQSBackend.receive_message = receive_message
+
+
+RECEIPT_HANDLE_LENGTH = 185
+
+
+def _patch_message_costs() -> None:
+    import string
+
+    from moto.moto_api._internal import mock_random
+    from moto.sqs import models
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    def generate_receipt_handle() -> str:
+        return "".join(mock_random.choices(string.ascii_lowercase, k=RECEIPT_HANDLE_LENGTH))
+
+    def messages(self: Any) -> list[Any]:
+        now = models.unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delete_message(self: Any, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # deleted before: SQS accepts the same delete again
+        kept, deleted = [], []
+        for message in self._messages:
+            if message.receipt_handle == receipt_handle or receipt_handle in message._old_receipt_handles:
+                deleted.append(message)
+            else:
+                kept.append(message)
+        if not deleted:
+            raise ReceiptHandleIsInvalid()
+        for message in deleted:
+            self.pending_messages.discard(message)
+            self.deleted_messages.update(message.all_receipt_handles)
+        self._messages = kept
+
+    models.generate_receipt_handle = generate_receipt_handle
+    models.Queue.messages = property(messages)
+    models.Queue.delete_message = delete_message
