@@ -395,3 +395,71 @@ def test_a_valid_expressions_clauses_are_counted_once_and_its_tree_deep_copied_o
     assert (len(counts), len(tree_copies)) == (counted_once, copied_once)
     item = client.get_item(TableName="orders", Key={"PK": {"S": "orders"}, "SK": {"S": "1"}})["Item"]
     assert item["ORDERSTATE"] == {"S": "COMPLETED"} and item["barista"] == {"S": "4"}
+
+
+# --- 6: the checks walk an expression's tree with their answers kept per class ------------------------
+
+WALKED_UPDATES = [
+    ("SET val = if_not_exists(val, :zero) + :one", {}, {":zero": {"N": "0"}, ":one": {"N": "1"}}),
+    (
+        "SET val = val + :one, #n = :name ADD tags :tags",
+        {"#n": "name"},
+        {":one": {"N": "1"}, ":name": {"S": "x"}, ":tags": {"SS": ["a", "b"]}},
+    ),
+    (
+        "SET drinks = list_append(if_not_exists(drinks, :none), :drink)",
+        {},
+        {":none": {"L": []}, ":drink": {"L": [{"S": "latte"}]}},
+    ),
+    ("SET info = :x", {}, {":x": {"M": {"size": {"S": "small"}}}}),
+    (
+        "SET info.#s = :size, info.milk = :milk",
+        {"#s": "size"},
+        {":size": {"S": "large"}, ":milk": {"S": "oat"}},
+    ),
+    ("DELETE tags :gone REMOVE #n, drinks[0]", {"#n": "name"}, {":gone": {"SS": ["a"]}}),
+    ("SET val = val - :one", {}, {":one": {"N": "1"}}),
+    ("ADD #n :one", {"#n": "name"}, {":one": {"N": "1"}}),  # name is gone: ADD starts it at 1
+    ("SET a = :x, a.b = :x", {}, {":x": {"S": "x"}}),  # overlapping paths: refused
+    ("ADD info :one", {}, {":one": {"N": "1"}}),  # a map is no number: refused
+    ("SET absent = absent + :one", {}, {":one": {"N": "1"}}),  # no such attribute: refused
+    ("SET SK = :x", {}, {":x": {"S": "y"}}),  # a key attribute: refused
+    ("SET info.milk = :milk", {}, {":milk": {"S": "whole"}}),
+]
+
+
+def _apply_updates(client, order_id: str) -> list:
+    outcomes = []
+    for expression, names, values in WALKED_UPDATES:
+        extra = {"ExpressionAttributeNames": names} if names else {}
+        try:
+            client.update_item(
+                TableName="orders",
+                Key={"PK": {"S": "orders"}, "SK": {"S": order_id}},
+                UpdateExpression=expression,
+                ExpressionAttributeValues=values,
+                **extra,
+            )
+            outcomes.append("ok")
+        except client.exceptions.ClientError as error:
+            outcomes.append((error.response["Error"]["Code"], error.response["Error"]["Message"]))
+        found = client.get_item(TableName="orders", Key={"PK": {"S": "orders"}, "SK": {"S": order_id}})
+        outcomes.append({k: v for k, v in found.get("Item", {}).items() if k != "SK"})
+    return outcomes
+
+
+def test_update_expressions_walked_with_kept_answers_apply_and_fail_exactly_as_motos_walk(aws, monkeypatch):
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+
+    client = _orders_table()
+    kept = _apply_updates(client, "kept")
+    monkeypatch.setattr(
+        DepthFirstTraverser,
+        "traverse_node_recursively",
+        DepthFirstTraverser.traverse_node_recursively.__wrapped__,
+    )
+    motos = _apply_updates(client, "moto")
+
+    assert kept == motos
+    assert kept[-1]["info"] == {"M": {"size": {"S": "large"}, "milk": {"S": "whole"}}}
+    assert sum(1 for outcome in kept[0::2] if outcome != "ok") == 4
