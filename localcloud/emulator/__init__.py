@@ -16,9 +16,10 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 - ``api_destinations``: API destination targets called over HTTP, asynchronously (body, API key,
   HTTP parameters, retries, dead-letter queue); moto's own empty-body call never happens.
 - ``dynamodb``: every operation atomic; transaction cost; oversized keys refused by every operation;
-  update expressions parsed and their clauses counted once per expression.
-- ``sqs``: retention-check cost; every message operation atomic; the backend send used by destinations
-  and dead-letter queues.
+  update expressions parsed and their clauses counted once per expression; their trees walked with
+  per-class answers kept.
+- ``sqs``: retention-check cost; every message operation atomic; receipt handles, deletes and the
+  visible list cheaper per message; the backend send used by destinations and dead-letter queues.
 - ``apigateway``: the REST APIs executed from moto's stored model (routes, the Cognito authorizer,
   mapping templates, AWS, Lambda-proxy and MOCK integrations) and served as a WSGI app; ``vtl``
   renders API Gateway's mapping templates with airspeed-ext.
@@ -30,7 +31,7 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 - ``sdk``: the request path all services share: one cache of botocore's parsed models for every session,
   moto's handler lookup kept per class, GC thresholds; while a mock is active, no signature computed,
   each client's user agent kept, moto's route for each URL kept, and backends looked up directly;
-  request ids drawn in one call.
+  request ids drawn in one call; each camelCase name converted to snake_case once.
 - ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's
