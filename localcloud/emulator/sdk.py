@@ -66,6 +66,8 @@ GC_THRESHOLDS = (50_000, 20, 20)
 ROUTES_KEPT = 4096
 # Possible names kept per (shape, parent, member) of moto's response serializer; starts over when full.
 RESPONSE_KEYS_KEPT = 8192
+# (method, URL) whose WSGI environ without body and headers is kept; starts over when full.
+ENVIRONS_KEPT = 4096
 # camelCase names kept with their snake_case form (operation and attribute names: a few hundred).
 SNAKE_CASE_KEPT = 4096
 
@@ -73,6 +75,7 @@ _caches: dict[tuple[Any, ...], dict[Any, Any]] = {}
 _lock = threading.Lock()
 _routes: dict[str, Callable[..., Any] | None] = {}
 _response_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+_environs: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def _keep(kept: dict[Any, Any], limit: int, key: Any, value: Any) -> None:
@@ -304,6 +307,85 @@ def _cheaper_request_ids() -> None:
     responses.gen_amzn_requestid_long = gen_amzn_requestid_long
 
 
+FORMS_BUILT_BY_WERKZEUG = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _keep_request_environs() -> None:
+    import io
+    import sys
+    from urllib.parse import urlparse
+
+    from botocore.httpchecksum import AwsChunkedWrapper
+    from moto.core import request as moto_request
+    from werkzeug.datastructures import Headers
+    from werkzeug.test import EnvironBuilder
+
+    Request = moto_request.Request
+    original = Request.from_primitives.__func__
+
+    def url_environ(method: str, url: str) -> dict[str, Any]:
+        key = (method, url)
+        kept = _environs.get(key)
+        if kept is None:
+            parsed = urlparse(url)
+            builder = EnvironBuilder(
+                method=method,
+                base_url=f"{parsed.scheme}://{parsed.netloc}",
+                path=parsed.path,
+                query_string=parsed.query,
+                data=b"",
+                headers=[],
+            )
+            try:
+                kept = builder.get_environ()
+            finally:
+                builder.close()
+            kept["wsgi.input"] = kept["wsgi.errors"] = None  # each call's own, in the builder's order
+            _keep(_environs, ENVIRONS_KEPT, key, kept)
+        return kept
+
+    def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        if isinstance(body, str):
+            body = body.encode()
+        if not (body is None or isinstance(body, bytes)) or isinstance(body, AwsChunkedWrapper):
+            return original(cls, method, url, headers, body)
+        items = Headers(
+            [
+                (key, value.decode("utf-8") if isinstance(value, bytes) else value)
+                for key, value in headers.items()
+                if key.lower() != "transfer-encoding"
+            ]
+        )
+        content_type = items.get("Content-Type")
+        mimetype = content_type.partition(";")[0].strip() if content_type else None
+        if not body and mimetype in FORMS_BUILT_BY_WERKZEUG:
+            return original(cls, method, url, headers, body)
+        environ = dict(url_environ(method, url))
+        environ["wsgi.errors"] = sys.stderr
+        environ["wsgi.input"] = io.BytesIO(body or b"")
+        if content_type is not None:
+            environ["CONTENT_TYPE"] = content_type
+        if body:  # without a body the builder drops a Content-Length header (moto then sets "0")
+            environ["CONTENT_LENGTH"] = str(len(body))
+        preserved = {}
+        combined: dict[str, list[str]] = {}
+        for key, value in items:
+            if moto_request.should_preserve_original_header_name(key):
+                preserved[moto_request.environ_key_for_header(key)] = key
+            if key.lower() in ("content-type", "content-length"):
+                continue
+            combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+        for key, values in combined.items():
+            environ[key] = ", ".join(values)
+        request = cls(environ)
+        request.environ[moto_request.PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved
+        request.environ.setdefault("CONTENT_LENGTH", "0")
+        return request
+
+    from_primitives.__wrapped__ = original  # type: ignore[attr-defined]
+    Request.from_primitives = classmethod(from_primitives)
+
+
 # Every moto module of the services this project uses that took moto's converter by name at import.
 SNAKE_CASE_USERS = ("moto.core.utils", "moto.core.responses", "moto.sqs.models")
 
@@ -350,6 +432,7 @@ def install() -> None:
     _keep_response_keys()
     _cheaper_request_ids()
     _keep_snake_case()
+    _keep_request_environs()
     gc.set_threshold(*GC_THRESHOLDS)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 
 import boto3
 
@@ -253,3 +254,110 @@ def test_names_converted_once_read_as_moto_converts_them_and_every_call_uses_the
     assert responses.camelcase_to_underscores is sqs_models.camelcase_to_underscores
     assert sqs_models.camelcase_to_underscores is utils.camelcase_to_underscores
     assert utils.camelcase_to_underscores.cache_info().hits > before
+
+
+def _environ_as_seen(request) -> list:
+    """A request's WSGI environ in order, its body read out, the error stream and the request left aside."""
+    environ = dict(request.environ)
+    body = environ.pop("wsgi.input").read()
+    assert environ.pop("wsgi.errors") is sys.stderr
+    assert environ.pop("werkzeug.request", request) is request
+    return [*environ.items(), ("body", body), ("headers", list(request.headers.items()))]
+
+
+EDGE_REQUESTS = [
+    ("GET", "https://sqs.us-east-1.amazonaws.com/", {}, None),  # the URL of the SQS calls, another method
+    (
+        "POST",
+        "https://sqs.us-east-1.amazonaws.com/",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        b"",
+    ),
+    (
+        "POST",
+        "https://sqs.us-east-1.amazonaws.com/",
+        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        b"Action=ListQueues",
+    ),
+    (
+        "GET",
+        "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af/configuration?Qualifier=%24LATEST",
+        {},
+        None,
+    ),
+    (
+        "PUT",
+        "https://example.execute-api.us-east-1.amazonaws.com/prod/orders/caf%C3%A9%20latte?x=1&x=2&y=",
+        {"Content-Length": "0", "X-Amz-Meta-My_Key": "a", "Host": "other.example"},
+        b"",
+    ),
+    (
+        "POST",
+        "https://dynamodb.us-east-1.amazonaws.com/",
+        {"X-Amz-Target": "DynamoDB_20120810.GetItem", "x-amz-target": "again", "Content-Length": "12"},
+        '{"a": "\u00e9"}',
+    ),
+    (
+        "DELETE",
+        "http://127.0.0.1:4566/path//double/",
+        {"Content-Type": b"application/json", "Transfer-Encoding": "chunked"},
+        b"{}",
+    ),
+]
+
+
+def test_moto_gets_each_request_exactly_as_werkzeugs_builder_made_it_from_kept_url_parts(aws):
+    import json
+
+    from moto.core.request import Request
+
+    seen = []
+    built = Request.from_primitives.__func__
+
+    def recording(cls, method, url, headers, body=None):
+        seen.append((method, url, dict(headers), body))
+        return built(cls, method, url, headers, body)
+
+    Request.from_primitives = classmethod(recording)
+    try:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="environ")["QueueUrl"]
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody="caf\u00e9",
+            MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}},
+        )
+        sqs.receive_message(QueueUrl=url)
+        events = boto3.client("events", region_name="us-east-1")
+        events.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": json.dumps({"n": 1})}])
+        boto3.client("cloudwatch", region_name="us-east-1").list_metrics(Namespace="N")
+        boto3.client("sts", region_name="us-east-1").get_caller_identity()
+        iot = boto3.client(
+            "iot-data", region_name="us-east-1", endpoint_url="https://abc-ats.iot.us-east-1.amazonaws.com"
+        )
+        iot.publish(topic="orders/1", qos=1, payload=b'{"state": "COMPLETED"}')
+        logs = boto3.client("logs", region_name="us-east-1")
+        logs.create_log_group(logGroupName="/aws/lambda/f")
+        logs.describe_log_groups(logGroupNamePrefix="/aws/lambda")
+        boto3.client("lambda", region_name="us-east-1").list_functions(MaxItems=5)
+    finally:
+        Request.from_primitives = classmethod(built)
+
+    assert len(seen) >= 10
+    werkzeugs = Request.from_primitives.__wrapped__
+    for method, url, headers, body in [*seen, *EDGE_REQUESTS]:
+        expected = _environ_as_seen(werkzeugs(Request, method, url, headers, body))
+        for _ in range(2):  # the first builds the URL's part, the second reuses it
+            assert _environ_as_seen(Request.from_primitives(method, url, headers, body)) == expected, url
+
+        def read(request):
+            return request.path, request.raw_url, request.args, request.get_data(), request.form, request.url
+
+        assert read(Request.from_primitives(method, url, headers, body)) == read(
+            werkzeugs(Request, method, url, headers, body)
+        )
+    # An empty form werkzeug encodes itself (a fresh multipart boundary each time) is still its own.
+    form = Request.from_primitives(
+        "POST", "https://s3.us-east-1.amazonaws.com/b", {"Content-Type": "multipart/form-data"}
+    )
+    assert form.environ["CONTENT_TYPE"].startswith('multipart/form-data; boundary="')
