@@ -31,7 +31,8 @@ cloud: it imports nothing else of ``localcloud`` (``tests/localcloud/test_emulat
 - ``sdk``: the request path all services share: one cache of botocore's parsed models for every session,
   moto's handler lookup kept per class, GC thresholds; while a mock is active, no signature computed,
   each client's user agent kept, moto's route for each URL kept, and backends looked up directly;
-  request ids drawn in one call; each camelCase name converted to snake_case once.
+  request ids drawn in one call; each camelCase name converted to snake_case once; each request's
+  WSGI environ built from kept URL parts.
 - ``core``: the session's Lambda runtime, the asynchronous delivery worker and the parked-execution
   bookkeeping ``settle()`` reads.
 - ``lambda_runtime``: loads and calls a handler as the Lambda Python runtime does, each invocation's
