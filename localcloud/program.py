@@ -8,11 +8,14 @@ defaults with `Pulumi.<stack>.yaml`, as `pulumi up` does, and hands the program 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import copy
 import functools
 import hashlib
 import json
 import runpy
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,13 +267,54 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Keeps the resource options that `MockResourceArgs` leaves out (protect, retain_on_delete, ...)."""
+    """Keeps the resource options that `MockResourceArgs` leaves out (protect, retain_on_delete, ...),
+    and the event loop each worker thread that called it was given (`close_thread_loops`)."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self._thread_loops: set[asyncio.AbstractEventLoop] = set()
+        self._loops_lock = threading.Lock()
+
+    def _note_thread_loop(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            return  # the program's own loop, closed by `run`
+        with contextlib.suppress(RuntimeError):  # no loop: the call never needed one
+            loop = asyncio.get_event_loop()
+            with self._loops_lock:
+                self._thread_loops.add(loop)
+
+    def close_thread_loops(self) -> int:
+        """Close the loops the mock monitor gave its worker threads (``_ensure_event_loop``), once those
+        threads are gone; returns how many. Left open, each was finalised by the garbage collector
+        together with its self-pipe sockets in no set order, and a loop finalised after its sockets
+        unregistered file descriptor -1 from its selector (``ValueError: Invalid file descriptor: -1``)."""
+        with self._loops_lock:
+            loops, self._thread_loops = self._thread_loops, set()
+        for loop in loops:
+            if not loop.is_closed() and not loop.is_running():
+                loop.close()
+        return len(loops)
+
+    def Invoke(self, request):  # the gRPC method name
+        try:
+            return super().Invoke(request)
+        finally:
+            self._note_thread_loop()
+
+    def ReadResource(self, request):  # the gRPC method name
+        try:
+            return super().ReadResource(request)
+        finally:
+            self._note_thread_loop()
 
     def RegisterResource(self, request):  # the gRPC method name
+        try:
+            return self._register(request)
+        finally:
+            self._note_thread_loop()
+
+    def _register(self, request):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -324,6 +368,10 @@ def run(
     mocks = mocks or RecordingMocks(region)
     monitor = RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
+    # The SDK calls the monitor on the loop's default executor; an executor of our own can be waited
+    # for, so the loops its threads were given are closed only once no thread can use them.
+    executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="pulumi-mocks")
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     # The SDK walks (and reads the source of) the whole Python stack for every resource, to tell the
     # engine where it was declared; a mock monitor discards that, and it was a quarter of a run's time.
@@ -356,3 +404,5 @@ def run(
         pulumi.runtime.set_all_config({}, [])
         asyncio.set_event_loop(None)
         loop.close()
+        executor.shutdown(wait=True)
+        monitor.close_thread_loops()

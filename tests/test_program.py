@@ -72,3 +72,27 @@ def test_a_stack_file_is_read_again_once_it_changes_and_a_callers_copy_is_its_ow
 
     stack_file.write_text("config:\n  shop:capacity: 7\n")  # the same size, possibly the same mtime tick
     assert program.stack_config("dev", tmp_path) == {"shop:capacity": "7"}
+
+
+def test_a_program_run_leaves_no_event_loop_open_for_the_garbage_collector(recwarn):
+    import asyncio
+    import gc
+
+    from localcloud import program
+
+    def open_loops() -> int:
+        gc.collect()
+        return sum(
+            1 for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed()
+        )
+
+    fulfillment = program.REPO_ROOT / "fulfillment"
+    secrets = {"fulfillment:usOrdersApiKey": "test-key"}
+    before = open_loops()
+    for _ in range(3):
+        run = program.run("local", repo=fulfillment, secrets=secrets)
+    after = open_loops()
+
+    assert run.resources
+    assert after <= before, f"{after - before} event loops left open by three runs"
+    assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]
