@@ -306,7 +306,7 @@ EDGE_REQUESTS = [
 ]
 
 
-def test_moto_gets_each_request_exactly_as_werkzeugs_builder_made_it_from_kept_url_parts(aws):
+def test_moto_gets_each_request_exactly_as_werkzeugs_builder_made_it_from_kept_url_parts(aws, monkeypatch):
     import json
 
     from moto.core.request import Request
@@ -318,8 +318,8 @@ def test_moto_gets_each_request_exactly_as_werkzeugs_builder_made_it_from_kept_u
         seen.append((method, url, dict(headers), body))
         return built(cls, method, url, headers, body)
 
-    Request.from_primitives = classmethod(recording)
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(Request, "from_primitives", classmethod(recording))
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = sqs.create_queue(QueueName="environ")["QueueUrl"]
         sqs.send_message(
@@ -340,8 +340,6 @@ def test_moto_gets_each_request_exactly_as_werkzeugs_builder_made_it_from_kept_u
         logs.create_log_group(logGroupName="/aws/lambda/f")
         logs.describe_log_groups(logGroupNamePrefix="/aws/lambda")
         boto3.client("lambda", region_name="us-east-1").list_functions(MaxItems=5)
-    finally:
-        Request.from_primitives = classmethod(built)
 
     assert len(seen) >= 10
     werkzeugs = Request.from_primitives.__wrapped__
