@@ -7,7 +7,10 @@ It runs ``simulate`` in this process with a timer around each part below and pri
 (from the first customer to the last timeout, without the deploy and the checks), each part's CPU time
 on its own thread minus the time of the parts it calls, so the rows add up to no more than the whole.
 It also prints the AWS calls the day made, by operation, with their count and CPU time (the caller's
-thread only, nested parts included).
+thread only, nested parts included), and by who made them: the functions' own code (through the SDK, as
+on AWS) or the local cloud standing in for a call AWS makes inside itself (a workflow's service
+integrations, API Gateway's integrations, the queue and stream pollers), which on AWS goes through no
+SDK at all.
 
 Why not a sampling profiler: the day runs on dozens of threads that take turns on the interpreter
 lock, and a sampler has to guess which of them was running; on this project ``py-spy --gil`` put a
@@ -36,6 +39,30 @@ _own: collections.Counter[str] = collections.Counter()
 _calls: collections.Counter[str] = collections.Counter()
 _operations: collections.Counter[str] = collections.Counter()
 _operation_cpu: collections.Counter[str] = collections.Counter()
+_callers: collections.Counter[str] = collections.Counter()
+_caller_cpu: collections.Counter[str] = collections.Counter()
+# Who made an AWS call, by the first of these found in a file name on its stack (innermost first).
+CALLERS = (
+    ("localcloud-lambda-code", "function code (through the SDK, as on AWS)"),
+    ("moto/stepfunctions/parser", "AWS-internal: workflows' service integrations"),
+    ("localcloud/emulator/apigateway.py", "AWS-internal: API Gateway's integrations"),
+    ("localcloud/emulator/sqs_pollers.py", "AWS-internal: queue pollers (event source mappings)"),
+    ("localcloud/emulator/dynamodb_streams.py", "AWS-internal: stream pollers (event source mappings)"),
+    ("localcloud/simulator.py", "the day driver and its checks"),
+)
+
+
+def _caller() -> str:
+    frame = sys._getframe(2)
+    while frame is not None:
+        file = frame.f_code.co_filename
+        for marker, who in CALLERS:
+            if marker in file:
+                return who
+        frame = frame.f_back
+    return "anything else"
+
+
 _stack = threading.local()
 
 
@@ -76,7 +103,8 @@ def _instrument() -> None:
     _time_method(endpoint.Endpoint, "create_request", "botocore: preparing (and signing) the request")
     _time_method(parsers.ResponseParser, "parse", "botocore: parsing the answer")
     _time_method(botocore_stubber.BotocoreStubber, "__call__", "moto: building its request, routing")
-    _time_method(responses.BaseResponse, "_dispatch", "moto: parsing arguments, the backend's work")
+    _time_method(responses.BaseResponse, "setup_class", "moto: reading the request, parsing arguments")
+    _time_method(responses.BaseResponse, "_dispatch", "moto: the backend's work")
     _time_method(responses.BaseResponse, "serialized", "moto: serialising the answer")
     _time_method(lambda_runtime.LambdaRuntime, "invoke", "Lambda runtime (around the handlers)")
     _time_method(ExecutionWorker, "_get_evaluation_entrypoint", "Step Functions: a program per execution")
@@ -99,13 +127,17 @@ def _instrument() -> None:
     made = client.BaseClient._make_api_call
 
     def counted(self: Any, operation: str, params: Any) -> Any:
+        who = _caller()
         started = time.thread_time()
         try:
             return made(self, operation, params)
         finally:
+            spent = time.thread_time() - started
             name = f"{self.meta.service_model.service_name}.{operation}"
             _operations[name] += 1
-            _operation_cpu[name] += time.thread_time() - started
+            _operation_cpu[name] += spent
+            _callers[who] += 1
+            _caller_cpu[who] += spent
 
     client.BaseClient._make_api_call = counted
 
@@ -145,6 +177,9 @@ def main() -> None:
     for name, count in _operations.most_common(15):
         per_call = 1000 * _operation_cpu[name] / count
         print(f"  {count:6d}  {per_call:5.2f} ms each  {name}")
+    print("\nAWS calls in the day, by who made them (CPU with nested parts, which overlap):")
+    for who, count in _callers.most_common():
+        print(f"  {count:6d} calls  {_caller_cpu[who]:6.2f} s  {who}")
     print(host_speed())
 
 
