@@ -48,6 +48,7 @@ CALLERS = (
     ("localcloud/emulator/apigateway.py", "AWS-internal: API Gateway's integrations"),
     ("localcloud/emulator/sqs_pollers.py", "AWS-internal: queue pollers (event source mappings)"),
     ("localcloud/emulator/dynamodb_streams.py", "AWS-internal: stream pollers (event source mappings)"),
+    ("localcloud/emulator/", "AWS-internal: the other emulated services (timeouts, deliveries)"),
     ("localcloud/simulator.py", "the day driver and its checks"),
 )
 
@@ -64,11 +65,14 @@ def _caller() -> str:
 
 
 _stack = threading.local()
+_day = threading.Event()  # set while the day runs: only then do the timers and counters count
 
 
 def _timed(function: Callable[..., Any], part: str) -> Callable[..., Any]:
     @functools.wraps(function)
     def timed(*args: Any, **kwargs: Any) -> Any:
+        if not _day.is_set():
+            return function(*args, **kwargs)
         nested = _stack.__dict__.setdefault("nested", [])
         nested.append(0.0)
         started = time.thread_time()
@@ -127,6 +131,8 @@ def _instrument() -> None:
     made = client.BaseClient._make_api_call
 
     def counted(self: Any, operation: str, params: Any) -> Any:
+        if not _day.is_set():
+            return made(self, operation, params)
         who = _caller()
         started = time.thread_time()
         try:
@@ -158,11 +164,13 @@ def main() -> None:
     def run(self: Any) -> None:
         _instrument()
         _own.clear()
+        _day.set()
         started, cpu = time.perf_counter(), time.process_time()
         try:
             driven(self)
         finally:
             day["wall"], day["cpu"] = time.perf_counter() - started, time.process_time() - cpu
+            _day.clear()
 
     simulator.DayDriver.run = run
     cli.main(["simulate", "--stack", "local", f"--orders={args.orders}", f"--seed={args.seed}"])
