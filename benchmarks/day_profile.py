@@ -41,16 +41,16 @@ _operations: collections.Counter[str] = collections.Counter()
 _operation_cpu: collections.Counter[str] = collections.Counter()
 _callers: collections.Counter[str] = collections.Counter()
 _caller_cpu: collections.Counter[str] = collections.Counter()
-# Who made an AWS call, by the first of these found in a file name on its stack (innermost first).
-CALLERS = (
-    ("localcloud-lambda-code", "function code (through the SDK, as on AWS)"),
+# Who made an AWS call, by the first of these found in a file name on its stack (innermost first);
+# ``_instrument`` puts the folder the Lambda runtime runs function code from in front.
+CALLERS = [
     ("moto/stepfunctions/parser", "AWS-internal: workflows' service integrations"),
     ("localcloud/emulator/apigateway.py", "AWS-internal: API Gateway's integrations"),
     ("localcloud/emulator/sqs_pollers.py", "AWS-internal: queue pollers (event source mappings)"),
     ("localcloud/emulator/dynamodb_streams.py", "AWS-internal: stream pollers (event source mappings)"),
     ("localcloud/emulator/", "AWS-internal: the other emulated services (timeouts, deliveries)"),
     ("localcloud/simulator.py", "the day driver and its checks"),
-)
+]
 
 
 def _caller() -> str:
@@ -101,6 +101,7 @@ def _instrument() -> None:
     from localcloud import apps, simulator
     from localcloud.emulator import apigateway, events, lambda_runtime, sqs_pollers
 
+    CALLERS.insert(0, (str(lambda_runtime._DEFAULT_CACHE_DIR), "function code (through the SDK, as on AWS)"))
     _time_method(client.BaseClient, "_make_api_call", "botocore: the rest of a call")
     _time_method(client.BaseClient, "_convert_to_request_dict", "botocore: serialising the request")
     _time_method(client.BaseClient, "_resolve_endpoint_ruleset", "botocore: endpoint rules")
