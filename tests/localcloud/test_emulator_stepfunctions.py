@@ -369,6 +369,72 @@ def test_a_token_whose_task_timed_out_is_refused_after_the_execution_failed(aws)
         sfn.send_task_heartbeat(taskToken=expired)
 
 
+# --- gap 7: one parsed program per definition ---------------------------------------------------
+
+
+def _eval_components_reachable_from(root):
+    """Every interpreter component reachable from ``root`` by any reference (not the walk under test)."""
+    import gc
+
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen, stack, found = {id(root)}, [root], []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, EvalComponent):
+            found.append(node)
+        for referent in gc.get_referents(node):
+            if id(referent) not in seen and not isinstance(referent, (type, str, int, float, bytes)):
+                seen.add(id(referent))
+                stack.append(referent)
+    return found
+
+
+def test_every_run_of_a_definition_gets_one_program_whose_heap_keys_are_drawn_before_it_is_shared(
+    aws, monkeypatch
+):
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    handed_out = []
+    original = ExecutionWorker._get_evaluation_entrypoint
+
+    def spy(self):
+        program = original(self)
+        components = _eval_components_reachable_from(program)
+        handed_out.append((program, all("_EvalComponent__heap_key" in vars(c) for c in components)))
+        return program
+
+    monkeypatch.setattr(ExecutionWorker, "_get_evaluation_entrypoint", spy)
+    # A retrier reads its heap key only when its task fails: the key must be drawn before any run.
+    function_arn = create_function("fail", "fail")
+    retry = [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    machine_arn = create_machine(
+        {"StartAt": "Fail", "States": {"Fail": invoke_task(function_arn, Retry=retry, End=True)}}
+    )
+
+    assert run(machine_arn)["status"] == run(machine_arn)["status"] == "FAILED"
+
+    (first, keys_drawn_before_the_first_run), (second, _) = handed_out
+    assert second is first
+    assert keys_drawn_before_the_first_run
+
+
+def test_runs_of_one_program_at_once_each_keep_their_own_retry_count(aws):
+    function_arn = create_function("fail", "fail")
+    retry = [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}]
+    machine_arn = create_machine(
+        {"StartAt": "Fail", "States": {"Fail": invoke_task(function_arn, Retry=retry, End=True)}}
+    )
+    sfn = boto3.client("stepfunctions")
+
+    arns = [sfn.start_execution(stateMachineArn=machine_arn)["executionArn"] for _ in range(3)]
+    emulator.settle()
+
+    outcomes = [(describe(arn)["status"], describe(arn)["error"]) for arn in arns]
+    assert outcomes == [("FAILED", "ValueError")] * 3
+    assert emulator.runtime().usage["fail"].requests == 3 * 3  # each run: the first try and two retries
+
+
 # --- gap 7b: state data copied as JSON -------------------------------------------------------------
 
 
