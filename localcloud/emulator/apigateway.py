@@ -27,12 +27,21 @@ Gateway does with a request:
    ``application/json``; none or empty → the backend body), ``$context.responseOverride``, and response
    parameters (``'static'``, ``integration.response.header.X``, ``integration.response.body[.path]``).
 
-The API is served as moto holds it now: changes are live without a new deployment (AWS serves the
-deployed snapshot). Not modelled: stage throttling and ``MethodSettings`` (recorded on the stage, not
+6. The gateway's own answers (a refused token, an unknown route, an unsupported media type, a broken
+   template or a malformed proxy answer) are its gateway responses: the type's own if the API has one,
+   else the API's ``DEFAULT_4XX``/``DEFAULT_5XX`` (status, headers, template), else AWS's default, a
+   ``{"message": ...}`` body. ``gatewayresponse.header.X`` parameters become headers (``'static'`` or
+   ``method.request.header.Y``); ``$context.error.message``/``messageString``/``responseType`` reach the
+   template.
+
+A stage serves **its deployment**, as AWS does: ``CreateDeployment`` freezes the API as it is then
+(resources, methods, integrations and their responses, authorizers, gateway responses) and a request is
+answered from the frozen copy of the deployment the stage points at. A definition changed without a new
+deployment is not served. Not modelled: stage throttling and ``MethodSettings`` (recorded on the stage, not
 enforced), API keys and usage plans, ``AWS_IAM``/``CUSTOM`` authorizers (500), ``HTTP``/``HTTP_PROXY`` and
 ``path/`` AWS integrations (500), request validators and models, integration request parameters (they would
-only shape the HTTP call to the backend), gateway responses, binary media types, the integration's
-``credentials`` role (no IAM check), stage variables in URIs, access logs.
+only shape the HTTP call to the backend), binary media types, the integration's ``credentials`` role (no IAM
+check), stage variables in URIs, access logs.
 
 URLs: ``https://<apiId>.execute-api.<region>.amazonaws.com/<stage>/<path>`` called with ``requests`` or
 botocore inside the mock reaches ``invoke`` (moto's own callbacks, registered by
@@ -45,6 +54,7 @@ Tests: ``tests/localcloud/test_emulator_apigateway.py``.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime
 import json
 import logging
@@ -92,23 +102,26 @@ class Response:
 
 
 class _GatewayError(Exception):
-    """A response API Gateway gives itself (not the integration's)."""
+    """A response API Gateway gives itself (not the integration's): its gateway response type, that type's
+    default status, the message and the ``x-amzn-ErrorType`` header."""
 
-    def __init__(self, status: int, message: str, error_type: str):
+    def __init__(self, status: int, message: str, error_type: str, response_type: str):
         super().__init__(message)
         self.status, self.message, self.error_type = status, message, error_type
+        self.response_type = response_type
 
 
 def _missing_token() -> _GatewayError:
-    return _GatewayError(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+    message, error_type = "Missing Authentication Token", "MissingAuthenticationTokenException"
+    return _GatewayError(403, message, error_type, "MISSING_AUTHENTICATION_TOKEN")
 
 
 def _unauthorized() -> _GatewayError:
-    return _GatewayError(401, "Unauthorized", "UnauthorizedException")
+    return _GatewayError(401, "Unauthorized", "UnauthorizedException", "UNAUTHORIZED")
 
 
-def _internal(status: int = 500) -> _GatewayError:
-    return _GatewayError(status, "Internal server error", "InternalServerErrorException")
+def _internal(status: int = 500, response_type: str = "API_CONFIGURATION_ERROR") -> _GatewayError:
+    return _GatewayError(status, "Internal server error", "InternalServerErrorException", response_type)
 
 
 # --------------------------------------------------------------------------- install
@@ -121,12 +134,64 @@ def install() -> None:
     from moto.apigatewaymanagementapi import urls
 
     vtl.install()
+    _freeze_every_deployment(RestAPI)
     # moto registers one `responses` callback per (resource, method) that cannot execute anything and
     # takes precedence over every other route; ours is the catch-all path below instead.
     RestAPI.update_integration_mocks = _no_integration_mocks
     # botocore and `requests` calls to <id>.execute-api... both reach moto's apigatewaymanagementapi
     # URL table (its `@connections` paths stay first); everything else under a stage is ours.
     urls.url_paths["{0}/(?P<stage_name>[^/@]+)(?P<rest>/.*)?$"] = _url_callback
+
+
+@dataclass(frozen=True)
+class _Resource:
+    """One path of a deployed API: its methods as they were when the deployment was created."""
+
+    id: str
+    path: str
+    parts: tuple[str, ...]
+    methods: dict[str, Any]
+
+    @property
+    def rank(self) -> tuple[int, ...]:
+        """Static segments before ``{param}`` before a greedy ``{proxy+}``, segment by segment."""
+        return tuple(2 if p.endswith("+}") else 1 if p.startswith("{") else 0 for p in self.parts)
+
+
+@dataclass(frozen=True)
+class _Deployed:
+    """What one deployment froze: the routes (most specific first), authorizers and gateway responses."""
+
+    resources: tuple[_Resource, ...]
+    authorizers: dict[str, Any]
+    gateway_responses: dict[str, Any]
+
+
+def _frozen_copy(api: Any) -> _Deployed:
+    resources = []
+    for resource in list(api.resources.values()):
+        try:
+            path = resource.get_path()
+        except Exception:  # a resource whose parent was deleted under it is unreachable
+            continue
+        parts = tuple(part for part in path.split("/") if part)
+        resources.append(_Resource(resource.id, path, parts, copy.deepcopy(resource.resource_methods)))
+    return _Deployed(
+        tuple(sorted(resources, key=lambda resource: resource.rank)),
+        copy.deepcopy(api.authorizers),
+        copy.deepcopy(api.gateway_responses),
+    )
+
+
+def _freeze_every_deployment(rest_api_class: Any) -> None:
+    create_deployment = rest_api_class.create_deployment
+
+    def create_and_freeze(self: Any, *args: Any, **kwargs: Any) -> Any:
+        deployment = create_deployment(self, *args, **kwargs)
+        deployment.localcloud_frozen = _frozen_copy(self)
+        return deployment
+
+    rest_api_class.create_deployment = create_and_freeze
 
 
 def _no_integration_mocks(self: Any, stage_name: str) -> None:
@@ -182,26 +247,78 @@ def invoke(
     """Answer one request to ``https://<api_id>.execute-api.<region>.amazonaws.com/<stage><path>``."""
     install()
     request_id = str(uuid.uuid4())
+    request = _Request.of(method, path, query, headers, body, source_ip)
+    deployed: _Deployed | None = None
     try:
         found = _find_api(api_id.lower())
         if found is None or stage not in found[0].stages:
-            raise _GatewayError(403, "Forbidden", "ForbiddenException")
+            raise _GatewayError(403, "Forbidden", "ForbiddenException", "DEFAULT_4XX")
         api, account, region = found
         _count_request()
-        request = _Request.of(method, path, query, headers, body, source_ip)
-        resource, method_model, path_params = _route(api, request.method, request.path)
+        deployed = _deployed(api, stage)
+        resource, method_model, path_params = _route(deployed, request.method, request.path)
         context = _context(api, account, region, stage, request, resource, request_id)
-        return _execute(api, method_model, request, path_params, context, region)
+        return _execute(deployed, method_model, request, path_params, context, region)
     except _GatewayError as error:
-        return _gateway_response(error, request_id)
+        return _gateway_response(error, request, request_id, deployed)
     except Exception:  # a bug here or in moto: API Gateway's own 500, not a traceback to the client
         LOG.exception("request %s %s to %s/%s failed", method, path, api_id, stage)
-        return _gateway_response(_internal(), request_id)
+        return _gateway_response(_internal(), request, request_id, deployed)
 
 
-def _gateway_response(error: _GatewayError, request_id: str) -> Response:
+def _deployed(api: Any, stage: str) -> _Deployed:
+    deployment = api.deployments.get(api.stages[stage].deployment_id)
+    frozen = getattr(deployment, "localcloud_frozen", None)
+    if frozen is None:  # every deployment is frozen as it is created, so a stage can only point at none
+        LOG.warning("stage %s of %s points at no deployment", stage, api.id)
+        raise _GatewayError(403, "Forbidden", "ForbiddenException", "DEFAULT_4XX")
+    return frozen
+
+
+_DEFAULT_GATEWAY_TEMPLATE = '{"message":$context.error.messageString}'
+
+
+def _gateway_response(
+    error: _GatewayError, request: _Request, request_id: str, deployed: _Deployed | None
+) -> Response:
+    """The answer of the error's gateway response type: the API's own for that type, else its default for
+    the status class (whose status, headers and template every unset type of that class takes), else AWS's
+    default ``{"message": ...}``."""
+    responses = deployed.gateway_responses if deployed is not None else {}
+    configured = responses.get(error.response_type) or responses.get(
+        "DEFAULT_4XX" if error.status < 500 else "DEFAULT_5XX"
+    )
+    status = error.status
+    if configured is not None and configured.status_code:
+        status = int(configured.status_code)
+    templates = (configured.response_templates if configured is not None else None) or {}
+    template = templates.get(_JSON) or next(iter(templates.values()), None) or _DEFAULT_GATEWAY_TEMPLATE
+    context = {
+        "requestId": request_id,
+        "httpMethod": request.method,
+        "error": {
+            "message": error.message,
+            "messageString": json.dumps(error.message),
+            "responseType": error.response_type,
+        },
+    }
+    body = vtl.render(template, body=request.text, context=context).text
     headers = {"Content-Type": _JSON, "x-amzn-RequestId": request_id, "x-amzn-ErrorType": error.error_type}
-    return Response(error.status, headers, json.dumps({"message": error.message}).encode())
+    for name, source in ((configured.response_parameters if configured is not None else None) or {}).items():
+        if name.startswith("gatewayresponse.header."):
+            value = _request_value(source, request)
+            if value is not None:
+                headers[name.removeprefix("gatewayresponse.header.")] = value
+    return Response(status, headers, body.encode())
+
+
+def _request_value(source: str, request: _Request) -> str | None:
+    """A gateway response parameter's value: ``'static'`` or ``method.request.header.X``."""
+    if len(source) >= 2 and source.startswith("'") and source.endswith("'"):
+        return source[1:-1]
+    if source.startswith("method.request.header."):
+        return request.header(source.removeprefix("method.request.header."))
+    return None
 
 
 @dataclass
@@ -247,27 +364,18 @@ def _find_api(api_id: str) -> tuple[Any, str, str] | None:
 # --------------------------------------------------------------------------- 1. routing
 
 
-def _route(api: Any, method: str, path: str) -> tuple[Any, Any, dict[str, str]]:
+def _route(deployed: _Deployed, method: str, path: str) -> tuple[_Resource, Any, dict[str, str]]:
     segments = [segment for segment in path.split("/") if segment]
-    candidates = []
-    for resource in list(api.resources.values()):
-        try:
-            parts = [part for part in resource.get_path().split("/") if part]
-        except Exception:  # a resource whose parent was deleted under it is unreachable
-            continue
-        params = _match(parts, segments)
+    for resource in deployed.resources:
+        params = _match(resource.parts, segments)
         if params is not None:
-            rank = tuple(2 if p.endswith("+}") else 1 if p.startswith("{") else 0 for p in parts)
-            candidates.append((rank, resource, params))
-    for _, resource, params in sorted(candidates, key=lambda candidate: candidate[0]):
-        methods = resource.resource_methods
-        found = methods.get(method) or methods.get("ANY")
-        if found is not None:
-            return resource, found, params
+            found = resource.methods.get(method) or resource.methods.get("ANY")
+            if found is not None:
+                return resource, found, params
     raise _missing_token()
 
 
-def _match(parts: list[str], segments: list[str]) -> dict[str, str] | None:
+def _match(parts: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:
     params: dict[str, str] = {}
     for index, part in enumerate(parts):
         if part.startswith("{") and part.endswith("+}"):
@@ -288,7 +396,7 @@ def _match(parts: list[str], segments: list[str]) -> dict[str, str] | None:
 # --------------------------------------------------------------------------- 2. context and authorizer
 
 
-def _context(api, account, region, stage, request: _Request, resource, request_id) -> dict[str, Any]:
+def _context(api, account, region, stage, request: _Request, resource: _Resource, request_id) -> dict:
     now = datetime.datetime.now(datetime.UTC)
     return {
         "accountId": account,
@@ -304,18 +412,18 @@ def _context(api, account, region, stage, request: _Request, resource, request_i
         "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "requestTimeEpoch": int(now.timestamp() * 1000),
         "resourceId": resource.id,
-        "resourcePath": resource.get_path(),
+        "resourcePath": resource.path,
         "stage": stage,
     }
 
 
-def _authorize(api: Any, method: Any, request: _Request) -> dict[str, str]:
-    authorizer = api.authorizers.get(method.authorizer_id)
+def _authorize(deployed: _Deployed, method: Any, request: _Request) -> dict[str, str]:
+    authorizer = deployed.authorizers.get(method.authorizer_id)
     if authorizer is None or authorizer.type != "COGNITO_USER_POOLS":
         LOG.warning(
             "method %s: authorizer %s is missing or not a user pool", method.http_method, method.authorizer_id
         )
-        raise _internal()
+        raise _internal(response_type="AUTHORIZER_CONFIGURATION_ERROR")
     source = authorizer.identity_source or "method.request.header.Authorization"
     token = (request.header(source.rsplit(".", 1)[-1]) or "").strip()
     if token[:7].lower() == "bearer ":
@@ -364,9 +472,9 @@ class _Backend:
     error_message: str | None = None  # a Lambda function error (non-proxy), used for selection
 
 
-def _execute(api, method, request: _Request, path_params, context, region) -> Response:
+def _execute(deployed: _Deployed, method, request: _Request, path_params, context, region) -> Response:
     if method.authorization_type == "COGNITO_USER_POOLS":
-        context["authorizer"] = {"claims": _authorize(api, method, request)}
+        context["authorizer"] = {"claims": _authorize(deployed, method, request)}
     elif (method.authorization_type or "NONE") != "NONE":
         LOG.warning("authorization type %s is not modelled", method.authorization_type)
         raise _internal()
@@ -401,7 +509,8 @@ def _integration_request(integration, request: _Request, params, context) -> str
     behaviour = (integration.passthrough_behaviour or "WHEN_NO_MATCH").upper()
     if behaviour == "WHEN_NO_MATCH" or (behaviour == "WHEN_NO_TEMPLATES" and not templates):
         return request.text
-    raise _GatewayError(415, "Unsupported Media Type", "UnsupportedMediaTypeException")
+    message, error_type = "Unsupported Media Type", "UnsupportedMediaTypeException"
+    raise _GatewayError(415, message, error_type, "UNSUPPORTED_MEDIA_TYPE")
 
 
 def _render(template: str, body: str, params, context) -> vtl.Rendered:
@@ -575,12 +684,12 @@ def _lambda_proxy(integration, request: _Request, path_params, context) -> Respo
         result = json.loads(answer["Payload"].read() or b"null")
     except (ClientError, ValueError) as error:
         LOG.warning("Lambda proxy invocation failed: %s", error)
-        raise _internal(502) from error
+        raise _internal(502, "DEFAULT_5XX") from error
     if answer.get("FunctionError") or not _valid_proxy_answer(result):
         LOG.warning(
             "Execution failed due to configuration error: Malformed Lambda proxy response: %s", result
         )
-        raise _internal(502)
+        raise _internal(502, "DEFAULT_5XX")
     headers = {"Content-Type": _JSON, "x-amzn-RequestId": context["requestId"]}
     for name, value in (result.get("headers") or {}).items():
         headers[name] = _header_text(value)

@@ -134,6 +134,123 @@ def test_unknown_path_or_method_gives_missing_authentication_token_and_unknown_s
     assert apigateway.invoke("nosuchapi", "Prod", "GET", "/config").status == 403
 
 
+# --- deployments: a stage serves what its deployment froze ------------------------------------------
+
+
+def stage_to_new_deployment(api: Api, stage: str = "Prod") -> None:
+    """What `pulumi up` does when a deployment's triggers change: a new deployment, the stage moved to it."""
+    deployment = apigw().create_deployment(restApiId=api.id)["id"]
+    apigw().update_stage(
+        restApiId=api.id,
+        stageName=stage,
+        patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment}],
+    )
+
+
+def test_a_changed_definition_is_served_only_once_a_new_deployment_reaches_the_stage():
+    api = Api()
+    api.method("GET", "/config", integration=mock(), answers=[answer("200", '{"v": 1}')])
+    api.deploy()
+    key = {"restApiId": api.id, "resourceId": api.resource("/config"), "httpMethod": "GET"}
+
+    apigw().put_integration_response(**key, **answer("200", '{"v": 2}'))
+    api.method("GET", "/new", integration=mock(), answers=[answer("200", "{}")])
+    apigw().put_gateway_response(restApiId=api.id, responseType="DEFAULT_4XX", statusCode="418")
+
+    assert api.call("GET", "/config").json() == {"v": 1}
+    assert api.call("GET", "/new").status == 403
+    stage_to_new_deployment(api)
+    assert api.call("GET", "/config").json() == {"v": 2}
+    assert api.call("GET", "/new").status == 200
+    assert api.call("GET", "/gone").status == 418
+
+
+def test_a_stage_moved_back_to_an_earlier_deployment_serves_that_one_again():
+    api = Api()
+    api.method("GET", "/config", integration=mock(), answers=[answer("200", '{"v": 1}')])
+    api.deploy()
+    first = apigw().get_stage(restApiId=api.id, stageName="Prod")["deploymentId"]
+    key = {"restApiId": api.id, "resourceId": api.resource("/config"), "httpMethod": "GET"}
+    apigw().put_integration_response(**key, **answer("200", '{"v": 2}'))
+    stage_to_new_deployment(api)
+    assert api.call("GET", "/config").json() == {"v": 2}
+
+    apigw().update_stage(
+        restApiId=api.id,
+        stageName="Prod",
+        patchOperations=[{"op": "replace", "path": "/deploymentId", "value": first}],
+    )
+    assert api.call("GET", "/config").json() == {"v": 1}
+
+
+# --- the gateway's own answers ------------------------------------------------------------------------
+
+CORS_ANSWER = {
+    "gatewayresponse.header.Access-Control-Allow-Origin": "'https://shop.example'",
+    "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS}'",
+}
+
+
+def test_without_gateway_responses_the_gateways_errors_carry_no_cors_header():
+    api = Api()
+    api.method("GET", "/config", integration=mock(), answers=[answer("200", "{}")])
+    api.deploy()
+    refused = api.call("GET", "/nothing")
+    assert (refused.status, refused.json()) == (403, {"message": "Missing Authentication Token"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_default_4xx_and_5xx_give_every_gateway_error_their_headers_and_keep_each_types_status(pool):
+    api = secured_api(pool)
+    api.method("GET", "/broken", integration=mock(), answers=[answer("200", "#set($x = $input.path(")])
+    api.method(
+        "PUT", "/json", integration={**mock(), "passthroughBehavior": "NEVER"}, answers=[answer("200", "{}")]
+    )
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        apigw().put_gateway_response(
+            restApiId=api.id,
+            responseType=response_type,
+            responseParameters=CORS_ANSWER,
+            responseTemplates={"application/json": '{"message":$context.error.messageString}'},
+        )
+    api.deploy()
+
+    answers = {
+        "no token": api.call("GET", "/admin-config"),
+        "unknown route": api.call("GET", "/nothing"),
+        "unsupported media type": api.call("PUT", "/json", headers={"Content-Type": "text/plain"}, body=b"x"),
+        "broken template": api.call("GET", "/broken"),
+    }
+    assert {what: (a.status, a.json()) for what, a in answers.items()} == {
+        "no token": (401, {"message": "Unauthorized"}),
+        "unknown route": (403, {"message": "Missing Authentication Token"}),
+        "unsupported media type": (415, {"message": "Unsupported Media Type"}),
+        "broken template": (500, {"message": "Internal server error"}),
+    }
+    for what, answered in answers.items():
+        assert answered.headers["Access-Control-Allow-Origin"] == "https://shop.example", what
+        assert answered.headers["Access-Control-Allow-Headers"] == CORS, what
+
+
+def test_a_gateway_response_of_a_type_replaces_the_default_for_that_type_alone(pool):
+    api = secured_api(pool)
+    apigw().put_gateway_response(restApiId=api.id, responseType="DEFAULT_4XX", responseParameters=CORS_ANSWER)
+    apigw().put_gateway_response(
+        restApiId=api.id,
+        responseType="UNAUTHORIZED",
+        statusCode="401",
+        responseParameters={"gatewayresponse.header.WWW-Authenticate": "method.request.header.X-Realm"},
+        responseTemplates={"application/json": '{"refused": "$context.error.responseType"}'},
+    )
+    api.deploy()
+
+    unauthorized = api.call("GET", "/admin-config", headers={"X-Realm": "shop"})
+    assert (unauthorized.status, unauthorized.json()) == (401, {"refused": "UNAUTHORIZED"})
+    assert unauthorized.headers["WWW-Authenticate"] == "shop"
+    assert "Access-Control-Allow-Origin" not in unauthorized.headers  # a set type is used as it is
+    assert api.call("GET", "/nothing").headers["Access-Control-Allow-Origin"] == "https://shop.example"
+
+
 # --- MOCK, CORS and response overrides ----------------------------------------------------------------
 
 
