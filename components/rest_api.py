@@ -1,6 +1,7 @@
 """A REST API whose routes are data: per-route Cognito scopes, direct AWS service integrations with one role
-each (exactly that action on exactly those resources), Lambda proxies, a CORS preflight on every path, a
-deployment redone whenever a route or a template changes, and a stage with access logs and throttling."""
+each (exactly that action on exactly those resources), Lambda proxies, a CORS preflight on every path, the
+gateway's own answers (401, 403, 429, 5xx) with the same CORS headers, a deployment redone whenever anything
+it freezes changes, and a stage with access logs and throttling."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -32,6 +34,23 @@ ACCESS_LOG_FORMAT = json.dumps(
     }
 )
 _ALLOW_ORIGIN = "method.response.header.Access-Control-Allow-Origin"
+# The answers API Gateway gives itself, before or instead of an integration. Every type not named falls
+# back on DEFAULT_4XX or DEFAULT_5XX, headers included; the named ones are those a client of this stack
+# meets (a missing or refused token, an unknown route, throttling, a body that is not JSON, a slow or failing
+# backend), declared so that each one's CORS headers are visible where the API is read.
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+GATEWAY_RESPONSE_TYPES = (
+    "DEFAULT_4XX",
+    "DEFAULT_5XX",
+    "UNAUTHORIZED",
+    "ACCESS_DENIED",
+    "MISSING_AUTHENTICATION_TOKEN",
+    "THROTTLED",
+    "BAD_REQUEST_BODY",
+    "INTEGRATION_FAILURE",
+    "INTEGRATION_TIMEOUT",
+)
+GATEWAY_MESSAGE_TEMPLATE = '{"message":$context.error.messageString}'
 
 
 @dataclass(frozen=True)
@@ -109,23 +128,6 @@ def source_arn_path(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "*", path)
 
 
-def route_fingerprint(routes: Sequence[Route], rendered: Sequence[str]) -> str:
-    """Changes whenever a route or any of its templates changes: the deployment's trigger."""
-    described = [
-        {
-            "method": r.method,
-            "path": r.path,
-            "scopes": r.scopes,
-            "query": r.query,
-            "kind": type(r.integration).__name__,
-            "action": getattr(r.integration, "action", None),
-        }
-        for r in routes
-    ]
-    text = json.dumps({"routes": described, "templates": list(rendered)}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 class RestApi(pulumi.ComponentResource):
     def __init__(
         self,
@@ -144,41 +146,36 @@ class RestApi(pulumi.ComponentResource):
             raise ValueError(f"{name}: a signed-in route must name at least one scope")
         self._name, self._settings = name, settings
         self._child = pulumi.ResourceOptions(parent=self)
+        # What the deployment freezes, in the order it was declared: each part's type, name and inputs.
+        self._frozen: list[dict[str, Any]] = []
+        self._parts: list[pulumi.Resource] = []
         self.api = aws.apigateway.RestApi(name, description=description, opts=self._child)
         self.authorizer = (
-            aws.apigateway.Authorizer(
+            self._freeze(
+                aws.apigateway.Authorizer,
                 f"{name}-cognito",
                 rest_api=self.api.id,
                 name="cognito",
                 type="COGNITO_USER_POOLS",
                 provider_arns=[user_pool_arn],
                 identity_source="method.request.header.Authorization",
-                opts=self._child,
             )
             if user_pool_arn is not None
             else None
         )
         self._resources: dict[str, pulumi.Output[str]] = {"/": self.api.root_resource_id}
-        parts: list[pulumi.Resource] = []
-        templates: list[pulumi.Input[str]] = []
         for route in routes:
-            parts.extend(self._route(route))
-            if isinstance(route.integration, ServiceAction):
-                templates.append(route.integration.request_template)
-                templates.extend(a.template for a in route.integration.answers if a.template is not None)
+            self._route(route)
         for path in sorted({r.path for r in routes}):
-            methods = sorted({r.method for r in routes if r.path == path})
-            parts.extend(self._preflight(path, methods))
+            self._preflight(path, sorted({r.method for r in routes if r.path == path}))
+        for response_type in GATEWAY_RESPONSE_TYPES:
+            self._gateway_response(response_type)
 
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.api.id,
-            triggers={
-                "routes": pulumi.Output.all(*templates).apply(
-                    lambda rendered: route_fingerprint(routes, rendered)
-                )
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=parts),
+            triggers={"definition": pulumi.Output.json_dumps(self._frozen).apply(_fingerprint_of_text)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._parts),
         )
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
@@ -208,30 +205,47 @@ class RestApi(pulumi.ComponentResource):
         self.endpoint = self.stage.invoke_url.apply(lambda url: url.rstrip("/") + "/")
         self.register_outputs({"endpoint": self.endpoint})
 
+    def _freeze(
+        self,
+        kind: type[pulumi.CustomResource],
+        logical_name: str,
+        /,
+        *,
+        depends_on: Sequence[pulumi.Resource] = (),
+        **inputs: Any,
+    ) -> Any:
+        """Declare a part of the API that a deployment freezes, and put its inputs into the fingerprint."""
+        self._frozen.append({"type": kind.__name__, "name": logical_name, "inputs": inputs})
+        options = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        resource = kind(logical_name, **inputs, opts=options)
+        self._parts.append(resource)
+        return resource
+
     # ----------------------------------------------------------------------- resources, one per path segment
 
     def _resource(self, path: str) -> pulumi.Output[str]:
         if path not in self._resources:
             parent_path, _, part = path.rstrip("/").rpartition("/")
-            resource = aws.apigateway.Resource(
+            resource = self._freeze(
+                aws.apigateway.Resource,
                 f"{self._name}-{slug(None, path)}",
                 rest_api=self.api.id,
                 parent_id=self._resource(parent_path or "/"),
                 path_part=part,
-                opts=self._child,
             )
             self._resources[path] = resource.id
         return self._resources[path]
 
     # ----------------------------------------------------------------------- one route
 
-    def _route(self, route: Route) -> list[pulumi.Resource]:
+    def _route(self, route: Route) -> None:
         key = f"{self._name}-{slug(route.method, route.path)}"
         resource_id = self._resource(route.path)
         parameters = {f"method.request.querystring.{q}": False for q in route.query}
         parameters.update({f"method.request.path.{p}": True for p in re.findall(r"\{([^}+]+)\}", route.path)})
         signed_in = route.scopes is not None
-        method = aws.apigateway.Method(
+        method = self._freeze(
+            aws.apigateway.Method,
             key,
             rest_api=self.api.id,
             resource_id=resource_id,
@@ -240,9 +254,7 @@ class RestApi(pulumi.ComponentResource):
             authorizer_id=self.authorizer.id if signed_in and self.authorizer else None,
             authorization_scopes=list(route.scopes) if route.scopes else None,
             request_parameters=parameters or None,
-            opts=self._child,
         )
-        after_method = pulumi.ResourceOptions(parent=self, depends_on=[method])
         integration = route.integration
         if isinstance(integration, FunctionProxy):
             permission = aws.lambda_.Permission(
@@ -255,17 +267,19 @@ class RestApi(pulumi.ComponentResource):
                 ),
                 opts=self._child,
             )
-            proxy = aws.apigateway.Integration(
+            self._parts.append(permission)
+            self._freeze(
+                aws.apigateway.Integration,
                 key,
+                depends_on=[method],
                 rest_api=self.api.id,
                 resource_id=resource_id,
                 http_method=route.method,
                 type="AWS_PROXY",
                 integration_http_method="POST",
                 uri=integration.invoke_arn,
-                opts=after_method,
             )
-            return [method, permission, proxy]
+            return
 
         role = aws.iam.Role(
             f"{key}-role",
@@ -278,8 +292,11 @@ class RestApi(pulumi.ComponentResource):
             policy=iam.policy_document([iam.allow(integration.action, list(integration.resources))]),
             opts=self._child,
         )
-        call = aws.apigateway.Integration(
+        self._parts.extend([role, policy])
+        call = self._freeze(
+            aws.apigateway.Integration,
             key,
+            depends_on=[method, policy],
             rest_api=self.api.id,
             resource_id=resource_id,
             http_method=route.method,
@@ -290,9 +307,8 @@ class RestApi(pulumi.ComponentResource):
             credentials=role.arn,
             request_templates={"application/json": integration.request_template},
             passthrough_behavior="NEVER",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[method, policy]),
         )
-        return [method, role, policy, call, *self._answers(key, method, call, integration.answers)]
+        self._answers(key, method, call, integration.answers)
 
     def _answers(
         self,
@@ -300,84 +316,104 @@ class RestApi(pulumi.ComponentResource):
         method: aws.apigateway.Method,
         call: aws.apigateway.Integration,
         answers: Sequence[Answer],
-    ) -> list[pulumi.Resource]:
-        made: list[pulumi.Resource] = []
+    ) -> None:
         origin = {_ALLOW_ORIGIN: f"'{self._settings.cors_allow_origin}'"}
         for answer in answers:
-            declared = aws.apigateway.MethodResponse(
+            declared = self._freeze(
+                aws.apigateway.MethodResponse,
                 f"{key}-{answer.status}",
+                depends_on=[method],
                 rest_api=method.rest_api,
                 resource_id=method.resource_id,
                 http_method=method.http_method,
                 status_code=str(answer.status),
                 response_parameters={_ALLOW_ORIGIN: True},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[method]),
             )
-            made.append(declared)
-            made.append(
-                aws.apigateway.IntegrationResponse(
-                    f"{key}-{answer.status}",
-                    rest_api=method.rest_api,
-                    resource_id=method.resource_id,
-                    http_method=method.http_method,
-                    status_code=str(answer.status),
-                    selection_pattern=answer.selection_pattern,
-                    response_templates=(
-                        {"application/json": answer.template} if answer.template is not None else None
-                    ),
-                    response_parameters=origin,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[call, declared]),
-                )
+            self._freeze(
+                aws.apigateway.IntegrationResponse,
+                f"{key}-{answer.status}",
+                depends_on=[call, declared],
+                rest_api=method.rest_api,
+                resource_id=method.resource_id,
+                http_method=method.http_method,
+                status_code=str(answer.status),
+                selection_pattern=answer.selection_pattern,
+                response_templates=(
+                    {"application/json": answer.template} if answer.template is not None else None
+                ),
+                response_parameters=origin,
             )
-        return made
 
     # ----------------------------------------------------------------------- CORS preflight, every path
 
-    def _preflight(self, path: str, methods: Sequence[str]) -> list[pulumi.Resource]:
+    def _preflight(self, path: str, methods: Sequence[str]) -> None:
         key = f"{self._name}-{slug('options', path)}"
         resource_id = self._resource(path)
-        method = aws.apigateway.Method(
+        method = self._freeze(
+            aws.apigateway.Method,
             key,
             rest_api=self.api.id,
             resource_id=resource_id,
             http_method="OPTIONS",
             authorization="NONE",
-            opts=self._child,
         )
-        mock = aws.apigateway.Integration(
+        mock = self._freeze(
+            aws.apigateway.Integration,
             key,
+            depends_on=[method],
             rest_api=self.api.id,
             resource_id=resource_id,
             http_method="OPTIONS",
             type="MOCK",
             request_templates={"application/json": '{"statusCode": 200}'},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[method]),
         )
         headers = {
             "method.response.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
             "method.response.header.Access-Control-Allow-Methods": f"'{','.join([*methods, 'OPTIONS'])}'",
             _ALLOW_ORIGIN: f"'{self._settings.cors_allow_origin}'",
         }
-        declared = aws.apigateway.MethodResponse(
+        declared = self._freeze(
+            aws.apigateway.MethodResponse,
             f"{key}-200",
+            depends_on=[method],
             rest_api=self.api.id,
             resource_id=resource_id,
             http_method="OPTIONS",
             status_code="200",
             response_parameters={name: True for name in headers},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[method]),
         )
-        answer = aws.apigateway.IntegrationResponse(
+        self._freeze(
+            aws.apigateway.IntegrationResponse,
             f"{key}-200",
+            depends_on=[mock, declared],
             rest_api=self.api.id,
             resource_id=resource_id,
             http_method="OPTIONS",
             status_code="200",
             response_parameters=headers,
             response_templates={"application/json": ""},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[mock, declared]),
         )
-        return [method, mock, declared, answer]
+
+    # ----------------------------------------------------------------------- the gateway's own answers
+
+    def _gateway_response(self, response_type: str) -> None:
+        """The gateway's own answer of this type (its default status) with the stack's CORS headers, so
+        that a browser on another origin reads a 401 or a 429 instead of failing on CORS."""
+        self._freeze(
+            aws.apigateway.Response,
+            f"{self._name}-{response_type.lower().replace('_', '-')}",
+            rest_api_id=self.api.id,
+            response_type=response_type,
+            response_parameters={
+                "gatewayresponse.header.Access-Control-Allow-Origin": f"'{self._settings.cors_allow_origin}'",
+                "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
+            },
+            response_templates={"application/json": GATEWAY_MESSAGE_TEMPLATE},
+        )
+
+
+def _fingerprint_of_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # The Pulumi projects of this repo that serve REST APIs. They share the region's one account setting, so

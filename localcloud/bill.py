@@ -441,6 +441,7 @@ NO_FIXED_CHARGE: dict[str, str] = {
     "aws:apigateway/methodResponse:MethodResponse": "part of the API",
     "aws:apigateway/methodSettings:MethodSettings": "throttling and logging (detailed metrics refused)",
     "aws:apigateway/resource:Resource": "part of the API",
+    "aws:apigateway/response:Response": "part of the API (the gateway's own answers)",
     "aws:apigateway/restApi:RestApi": "REST APIs are charged per request (usage)",
     "aws:apigateway/stage:Stage": "free without a cache (a cache is refused)",
     "aws:cloudwatch/eventApiDestination:EventApiDestination": "charged per invocation",

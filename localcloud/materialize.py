@@ -296,6 +296,7 @@ class MotoMocks(RecordingMocks):
             "aws:apigateway/deployment:Deployment": self._api_deployment,
             "aws:apigateway/stage:Stage": self._api_stage,
             "aws:apigateway/methodSettings:MethodSettings": self._api_method_settings,
+            "aws:apigateway/response:Response": self._api_gateway_response,
             "aws:apigateway/account:Account": self._api_account,
             "aws:cognito/userPool:UserPool": self._user_pool,
             "aws:cognito/userPoolClient:UserPoolClient": self._user_pool_client,
@@ -1076,6 +1077,29 @@ class MotoMocks(RecordingMocks):
             restApiId=inputs["restApi"], stageName=inputs["stageName"], patchOperations=patches
         )
         return f"{inputs['restApi']}-{inputs['stageName']}-{inputs['methodPath']}", dict(inputs)
+
+    def _api_gateway_response(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        apigw = self.client("apigateway")
+        api_id, response_type = inputs["restApiId"], inputs["responseType"]
+        if prior is not None and (prior.inputs["restApiId"], prior.inputs["responseType"]) != (
+            api_id,
+            response_type,
+        ):
+            apigw.delete_gateway_response(
+                restApiId=prior.inputs["restApiId"], responseType=prior.inputs["responseType"]
+            )
+        apigw.put_gateway_response(
+            restApiId=api_id,
+            responseType=response_type,
+            **_without_none(
+                {
+                    "statusCode": inputs.get("statusCode"),
+                    "responseParameters": inputs.get("responseParameters"),
+                    "responseTemplates": inputs.get("responseTemplates"),
+                }
+            ),
+        )
+        return f"aggr-{api_id}-{response_type}", dict(inputs)
 
     def _api_account(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
         apigw = self.client("apigateway")

@@ -99,3 +99,29 @@ def test_a_program_run_leaves_no_event_loop_open_for_the_garbage_collector():
     assert run.resources
     assert after <= before, f"{after - before} event loops left open by three runs"
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_a_new_cors_origin_alone_redeploys_every_api_of_both_projects():
+    """AWS keeps serving a stage's last deployment: a setting that changes only what the APIs answer
+    must still give each API a new deployment, or the change never reaches the apps."""
+    from localcloud import program
+
+    for repo, key in (
+        (program.REPO_ROOT, "serverlesspresso"),
+        (program.REPO_ROOT / "fulfillment", "fulfillment"),
+    ):
+
+        def triggers(origin: str, repo=repo, key=key) -> dict[str, str]:
+            run = program.run(
+                "dev", repo=repo, config={f"{key}:corsAllowOrigin": origin}, secrets=SECRETS[key]
+            )
+            return {d.name: d.inputs["triggers"]["definition"] for d in run.of_type(DEPLOYMENT)}
+
+        before, after = triggers("https://a.example"), triggers("https://b.example")
+        assert before and set(before) == set(after)
+        assert all(before[name] != after[name] for name in before), key
+        assert triggers("https://a.example") == before
+
+
+DEPLOYMENT = "aws:apigateway/deployment:Deployment"
+SECRETS = {"serverlesspresso": {}, "fulfillment": {"fulfillment:usOrdersApiKey": "key"}}

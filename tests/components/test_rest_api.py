@@ -5,6 +5,7 @@ route and template, and a stage with access logs and throttling."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ from components.asl import PlaceholderError
 from components.mapping_templates import fill, template
 from components.rest_api import (
     CORS_HEADERS,
+    GATEWAY_RESPONSE_TYPES,
     Answer,
     ApiSettings,
     FunctionProxy,
@@ -43,9 +45,9 @@ def scan(template_text: str = '{"TableName": "config"}', path: str = "/config", 
     )
 
 
-def api_with(*routes: Route, pool: str | None = POOL):
+def api_with(*routes: Route, pool: str | None = POOL, settings: ApiSettings = SETTINGS):
     return program.run(
-        "dev", lambda: RestApi("shop-api", routes=list(routes), settings=SETTINGS, user_pool_arn=pool)
+        "dev", lambda: RestApi("shop-api", routes=list(routes), settings=settings, user_pool_arn=pool)
     )
 
 
@@ -115,14 +117,81 @@ def test_a_function_proxy_may_be_invoked_only_by_this_api_for_this_method_and_pa
     assert (integration.inputs["type"], integration.inputs["uri"]) == ("AWS_PROXY", "arn:invoke")
 
 
-def test_the_deployment_is_redone_when_a_template_or_a_route_changes():
-    def trigger(*routes):
-        return api_with(*routes).named("shop-api-deployment").inputs["triggers"]["routes"]
+def trigger(run) -> str:
+    return run.named("shop-api-deployment").inputs["triggers"]["definition"]
 
-    first = trigger(scan())
-    assert trigger(scan()) == first
-    assert trigger(scan('{"TableName": "other"}')) != first
-    assert trigger(scan(), scan(path="/more")) != first
+
+def test_the_deployment_is_redone_when_a_template_or_a_route_changes():
+    first = trigger(api_with(scan()))
+    assert trigger(api_with(scan())) == first
+    assert trigger(api_with(scan('{"TableName": "other"}'))) != first
+    assert trigger(api_with(scan(), scan(path="/more"))) != first
+
+
+def one_route_api(
+    *,
+    answer: Answer | None = None,
+    request: str = "{}",
+    scopes: tuple[str, ...] = ("openid",),
+    pool: str = POOL,
+    **settings,
+):
+    call = ServiceAction("dynamodb:Scan", [TABLE], request, [answer or Answer(200, "{}")])
+    route = Route("GET", "/config", call, scopes=scopes)
+    return api_with(route, pool=pool, settings=replace(SETTINGS, **settings))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"answer": Answer(200, "{}", selection_pattern=r"2\d{2}")}, id="status-pattern"),
+        pytest.param({"answer": Answer(201, "{}")}, id="method-and-integration-response"),
+        pytest.param({"answer": Answer(200, "[]")}, id="answer-template"),
+        pytest.param({"request": '{"Limit": 1}'}, id="request-template"),
+        pytest.param({"scopes": ("email",)}, id="scopes"),
+        pytest.param({"pool": POOL + "2"}, id="authorizer"),
+        pytest.param({"cors_allow_origin": "https://a.example"}, id="cors"),
+        pytest.param({"region": "eu-west-1"}, id="integration-uri"),
+    ],
+)
+def test_every_part_a_deployment_freezes_changes_its_trigger(change):
+    """AWS serves the stage's last deployment: a change to anything it froze must create a new one."""
+    base = trigger(one_route_api())
+    assert trigger(one_route_api()) == base
+    assert trigger(one_route_api(**change)) != base
+
+
+def test_the_deployment_waits_for_every_part_it_freezes_and_hashes_each_ones_inputs():
+    run = api_with(
+        scan(), Route("PUT", "/orders/{id}", FunctionProxy("fn", "arn:invoke"), scopes=("openid",))
+    )
+    frozen_types = {
+        "aws:apigateway/resource:Resource",
+        "aws:apigateway/authorizer:Authorizer",
+        "aws:apigateway/method:Method",
+        "aws:apigateway/integration:Integration",
+        "aws:apigateway/methodResponse:MethodResponse",
+        "aws:apigateway/integrationResponse:IntegrationResponse",
+        "aws:apigateway/response:Response",
+    }
+    parts = [r for r in run.resources if r.type in frozen_types]
+    deployment = run.named("shop-api-deployment")
+    assert len(parts) >= 20
+    assert {part.urn for part in parts} <= set(deployment.dependencies)
+
+
+def test_every_gateway_answer_carries_the_stacks_cors_headers_and_aws_message_body():
+    run = api_with(scan(), settings=replace(SETTINGS, cors_allow_origin="https://shop.example"))
+    responses = {r.inputs["responseType"]: r.inputs for r in run.of_type("aws:apigateway/response:Response")}
+    assert set(responses) == set(GATEWAY_RESPONSE_TYPES)
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN"} <= set(responses)
+    for inputs in responses.values():
+        assert inputs["responseParameters"] == {
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'https://shop.example'",
+            "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
+        }
+        assert inputs["responseTemplates"] == {"application/json": '{"message":$context.error.messageString}'}
+        assert "statusCode" not in inputs  # each type keeps AWS's status for it (401, 403, 429, 504 ...)
 
 
 def test_the_stage_logs_every_request_and_is_throttled_from_config():
