@@ -1,6 +1,7 @@
 """What the display, barista and customer apps do against a served stack (`localcloud.serve`): read its
-settings, sign in against its AWS endpoint (Cognito `InitiateAuth`, unsigned, as the browser SDK does)
-and call the REST APIs over HTTP with the access token in `Authorization`. The simulated day and the
+settings, sign in against its AWS endpoint (Cognito's SRP sign-in, unsigned, as the browser SDK does)
+and call the REST APIs over HTTP as the apps do: ``Authorization: Bearer <access token>`` and URLs built
+as ``<endpoint><path>`` (the endpoint ends in ``/``, the path starts with one). The simulated day and the
 tests use it; it only ever talks to the loopback addresses the settings name."""
 
 from __future__ import annotations
@@ -35,25 +36,53 @@ def _session() -> requests.Session:
     return session
 
 
-def sign_in(settings: dict[str, Any], email: str, password: str) -> dict[str, str]:
-    """Cognito's answer to a password sign-in: AccessToken, IdToken, RefreshToken."""
+def _cognito(settings: dict[str, Any], action: str, request: dict[str, Any]) -> dict[str, Any]:
+    """One unsigned Cognito user-pool call to the served AWS endpoint, as the browser SDK makes it."""
     answer = _session().post(
         settings["awsEndpoint"] + "/",
         headers={
             "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
         },
-        data=json.dumps(
-            {
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "ClientId": settings["outputs"]["userPoolWebClientId"],
-                "AuthParameters": {"USERNAME": email, "PASSWORD": password},
-            }
-        ),
+        data=json.dumps(request),
         timeout=TIMEOUT_SECONDS,
     )
-    answer.raise_for_status()
-    return answer.json()["AuthenticationResult"]
+    if answer.status_code != 200:
+        raise SignInRefused(f"{action}: {answer.status_code} {answer.text}")
+    return answer.json()
+
+
+class SignInRefused(RuntimeError):
+    """Cognito refused the sign-in (a wrong password is ``NotAuthorizedException``)."""
+
+
+def sign_in(settings: dict[str, Any], email: str, password: str) -> dict[str, str]:
+    """Sign in as the hosted apps do, with ``USER_SRP_AUTH``: the password never leaves the client, which
+    answers Cognito's ``PASSWORD_VERIFIER`` challenge with an SRP proof (pycognito computes it). Returns
+    Cognito's AccessToken, IdToken and RefreshToken."""
+    from pycognito.aws_srp import AWSSRP
+
+    outputs = settings["outputs"]
+    client_id = outputs["userPoolWebClientId"]
+    # The SRP arithmetic only: every call goes through this module's HTTP session, never pycognito's.
+    srp = AWSSRP(email, password, outputs["userPoolId"], client_id, client=_NO_SDK_CLIENT)
+    challenge = _cognito(
+        settings,
+        "InitiateAuth",
+        {"AuthFlow": "USER_SRP_AUTH", "ClientId": client_id, "AuthParameters": srp.get_auth_params()},
+    )
+    if challenge.get("ChallengeName") != "PASSWORD_VERIFIER":
+        raise SignInRefused(f"sign-in of {email} needs challenge {challenge.get('ChallengeName')}")
+    proof = srp.process_challenge(challenge["ChallengeParameters"], {"USERNAME": email})
+    answer = _cognito(
+        settings,
+        "RespondToAuthChallenge",
+        {"ChallengeName": "PASSWORD_VERIFIER", "ClientId": client_id, "ChallengeResponses": proof},
+    )
+    return answer["AuthenticationResult"]
+
+
+_NO_SDK_CLIENT = object()
 
 
 @dataclass
@@ -75,15 +104,19 @@ class AppClient:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
 
     def url(self, service: str, path: str) -> str:
-        return self.settings["outputs"][SERVICES[service]] + path.lstrip("/")
+        """As the apps build it: the endpoint, which ends in ``/``, then the path, which starts with one
+        (``…/Prod//orders``; API Gateway routes it as ``/orders``)."""
+        return self.settings["outputs"][SERVICES[service]] + path
 
     def call(
         self, method: str, service: str, path: str, *, token: str | None = "access", **kwargs: Any
     ) -> requests.Response:
-        """`token`: "access" (what the apps send), "id", None (no header) or a literal header value."""
+        """`token`: "access" (what the apps send, as ``Bearer <access token>``), "id", None (no header) or
+        a literal header value."""
         headers = dict(kwargs.pop("headers", {}))
         if token in ("access", "id"):
-            headers["Authorization"] = (self.tokens or {})["AccessToken" if token == "access" else "IdToken"]
+            value = (self.tokens or {})["AccessToken" if token == "access" else "IdToken"]
+            headers["Authorization"] = f"Bearer {value}"
         elif token is not None:
             headers["Authorization"] = token
         return _session().request(

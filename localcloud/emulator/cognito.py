@@ -14,9 +14,17 @@ carries ``sub``, ``client_id``, ``token_use: access``, ``scope: aws.cognito.sign
    issuing pool's key, ``iss`` one of the given pools, ``exp`` not past, ``token_use`` ``id`` or ``access``.
 3. Test and tooling helpers: ``create_user`` (a CONFIRMED user with a permanent password, in groups) and
    ``sign_in`` (``USER_PASSWORD_AUTH`` → tokens).
+4. ``USER_SRP_AUTH`` checks the password, as Cognito does (moto answered any proof): ``InitiateAuth`` answers
+   the ``PASSWORD_VERIFIER`` challenge with a real salt, ``SRP_B`` (from the user's password verifier) and a
+   base64 ``SECRET_BLOCK``; ``RespondToAuthChallenge`` recomputes ``PASSWORD_CLAIM_SIGNATURE`` (the 3072-bit
+   group of RFC 3526 §4, g = 2, SHA-256, the key derived with HKDF "Caldera Derived Key", the message pool
+   name + user id for SRP + secret block + timestamp) and refuses a wrong one, a timestamp not in the
+   form ``Sun Dec 6 20:57:07 UTC 2026`` or a secret block already answered with ``NotAuthorizedException``
+   "Incorrect username or password.". Written here because no maintained package on PyPI holds the server
+   side of Cognito's variant; the tests' client side is pycognito's ``AWSSRP``.
 
-Not modelled: the identity pool's role attachment has no effect on the credentials moto hands out; SRP
-does not check the password (moto); token revocation; e-mail delivery of verification codes.
+Not modelled: the identity pool's role attachment has no effect on the credentials moto hands out; token
+revocation; e-mail delivery of verification codes; how old an SRP timestamp may be.
 
 Tests: ``tests/localcloud/test_emulator_cognito.py``.
 """
@@ -24,7 +32,12 @@ Tests: ``tests/localcloud/test_emulator_cognito.py``.
 from __future__ import annotations
 
 import base64
+import datetime
+import hashlib
+import hmac
 import json
+import re
+import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,8 +53,9 @@ __all__ = ["InvalidToken", "Tokens", "create_user", "install", "issuer", "sign_i
 
 @run_once
 def install() -> None:
-    """Answer Set/GetIdentityPoolRoles; safe to call any number of times."""
+    """Answer Set/GetIdentityPoolRoles and check SRP proofs; safe to call any number of times."""
     _patch_identity_pool_roles()
+    _patch_srp()
 
 
 # --------------------------------------------------------------------------- gap 1: identity pool roles
@@ -68,6 +82,160 @@ def _patch_identity_pool_roles() -> None:
 
     CognitoIdentityResponse.set_identity_pool_roles = set_identity_pool_roles
     CognitoIdentityResponse.get_identity_pool_roles = get_identity_pool_roles
+
+
+# --------------------------------------------------------------------------- gap 4: SRP checks the password
+
+# RFC 3526 §4, the 3072-bit MODP group: the N and g of Cognito's SRP-6a.
+_N = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
+    "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
+    "15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"
+    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"
+    "BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF",
+    16,
+)
+_G = 2
+_REFUSED = "Incorrect username or password."
+_TIMESTAMP = re.compile(
+    r"(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([1-9]|[12]\d|3[01]) "
+    r"\d\d:\d\d:\d\d UTC \d{4}"
+)
+
+
+def _padded(value: int) -> str:
+    """A non-negative integer's hex as SRP hashes it: even length, ``00`` first if the top bit is set."""
+    text = format(value, "x")
+    if len(text) % 2:
+        return "0" + text
+    return "00" + text if text[0] in "89abcdef" else text
+
+
+def _hash(hex_text: str) -> int:
+    return int(hashlib.sha256(bytes.fromhex(hex_text)).hexdigest(), 16)
+
+
+_K = _hash(_padded(_N) + _padded(_G))
+
+
+@dataclass(frozen=True)
+class _SrpChallenge:
+    """What one PASSWORD_VERIFIER challenge needs to check its answer."""
+
+    pool_name: str
+    user_id: str
+    usernames: frozenset[str]
+    verifier: int
+    a_public: int
+    b_secret: int
+    b_public: int
+
+
+def _verifier(pool_name: str, user_id: str, password: str, salt: str) -> int:
+    inner = hashlib.sha256(f"{pool_name}{user_id}:{password}".encode()).hexdigest()
+    return pow(_G, _hash(_padded(int(salt, 16)) + inner), _N)
+
+
+def _challenge(pool_id: str, user: Any, user_id: str, srp_a: str) -> tuple[str, _SrpChallenge]:
+    """A new salt and challenge for this user and client value A (``NotAuthorized`` if A is invalid)."""
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+
+    try:
+        a_public = int(srp_a, 16)
+    except (TypeError, ValueError) as error:
+        raise NotAuthorizedError(_REFUSED) from error
+    if a_public % _N == 0:
+        raise NotAuthorizedError(_REFUSED)
+    salt = format(secrets.randbelow(255) + 1, "02x") + secrets.token_hex(15)  # no leading zero byte
+    pool_name = pool_id.split("_", 1)[1]
+    verifier = _verifier(pool_name, user_id, user.password or "", salt)
+    while True:
+        b_secret = secrets.randbits(256)
+        b_public = (_K * verifier + pow(_G, b_secret, _N)) % _N
+        if b_public:
+            break
+    usernames = frozenset({user.username, user_id})
+    return salt, _SrpChallenge(pool_name, user_id, usernames, verifier, a_public, b_secret, b_public)
+
+
+def _expected_signature(challenge: _SrpChallenge, secret_block: bytes, timestamp: str) -> bytes:
+    u = _hash(_padded(challenge.a_public) + _padded(challenge.b_public))
+    shared = pow(challenge.a_public * pow(challenge.verifier, u, _N), challenge.b_secret, _N)
+    key_material = hmac.new(
+        bytes.fromhex(_padded(u)), bytes.fromhex(_padded(shared)), hashlib.sha256
+    ).digest()
+    key = hmac.new(key_material, b"Caldera Derived Key\x01", hashlib.sha256).digest()[:16]
+    message = challenge.pool_name.encode() + challenge.user_id.encode() + secret_block + timestamp.encode()
+    return base64.b64encode(hmac.new(key, message, hashlib.sha256).digest())
+
+
+def _valid_timestamp(text: str) -> bool:
+    if not _TIMESTAMP.fullmatch(text):
+        return False
+    try:
+        parsed = datetime.datetime.strptime(text, "%a %b %d %H:%M:%S UTC %Y")
+    except ValueError:
+        return False
+    return parsed.strftime("%a") == text[:3]  # the weekday must be that date's
+
+
+def _answer_is_proof(challenge: _SrpChallenge, responses: dict[str, str]) -> bool:
+    timestamp = responses.get("TIMESTAMP") or ""
+    if responses.get("USERNAME") not in challenge.usernames or not _valid_timestamp(timestamp):
+        return False
+    try:
+        block = base64.b64decode(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "", validate=True)
+    except ValueError:
+        return False
+    expected = _expected_signature(challenge, block, timestamp)
+    return hmac.compare_digest(expected, (responses.get("PASSWORD_CLAIM_SIGNATURE") or "").encode())
+
+
+def _patch_srp() -> None:
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.models import CognitoIdpBackend
+
+    initiate_auth = CognitoIdpBackend.initiate_auth
+    respond_to_auth_challenge = CognitoIdpBackend.respond_to_auth_challenge
+
+    def initiate_srp(self: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+        result = initiate_auth(self, client_id, auth_flow, auth_parameters)
+        if result.get("ChallengeName") != "PASSWORD_VERIFIER":
+            return result
+        parameters = result["ChallengeParameters"]
+        session = parameters["SECRET_BLOCK"]  # moto keys the sign-in by the block it sends
+        _, pool = self.sessions[session]
+        user = self.admin_get_user(pool.id, parameters["USERNAME"])
+        try:
+            salt, challenge = _challenge(
+                pool.id, user, parameters["USER_ID_FOR_SRP"], auth_parameters["SRP_A"]
+            )
+        except NotAuthorizedError:
+            del self.sessions[session]
+            raise
+        block = base64.b64encode(secrets.token_bytes(96)).decode()
+        self.sessions[block] = self.sessions.pop(session)
+        self.__dict__.setdefault("localcloud_srp", {})[block] = challenge
+        parameters.update({"SALT": salt, "SRP_B": format(challenge.b_public, "x"), "SECRET_BLOCK": block})
+        result.pop("Session", None)  # Cognito sends none with this challenge
+        return result
+
+    def respond_with_proof(
+        self: Any, session: str, client_id: str, challenge_name: str, responses: dict[str, str]
+    ) -> Any:
+        if challenge_name == "PASSWORD_VERIFIER":
+            block = responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or ""
+            challenge = self.__dict__.get("localcloud_srp", {}).pop(block, None)  # answered once
+            if challenge is None or not _answer_is_proof(challenge, responses):
+                self.sessions.pop(block, None)
+                raise NotAuthorizedError(_REFUSED)
+        return respond_to_auth_challenge(self, session, client_id, challenge_name, responses)
+
+    CognitoIdpBackend.initiate_auth = initiate_srp
+    CognitoIdpBackend.respond_to_auth_challenge = respond_with_proof
 
 
 # --------------------------------------------------------------------------- gap 2: token verification

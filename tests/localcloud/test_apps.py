@@ -65,4 +65,4 @@ def test_the_apps_reach_the_served_stack_directly_whatever_proxy_the_environment
     thread.join()
 
     assert result["answer"].status_code == 200
-    assert result["answer"].json() == {"path": "/store", "authorization": "token-1"}
+    assert result["answer"].json() == {"path": "/store", "authorization": "Bearer token-1"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import boto3
@@ -166,4 +167,108 @@ def test_identity_pool_role_attachment_is_kept_and_guests_get_an_identity(pool):
     with pytest.raises(identity.exceptions.ResourceNotFoundException):
         identity.set_identity_pool_roles(
             IdentityPoolId=f"{REGION}:00000000-0000-0000-0000-000000000000", Roles=roles
+        )
+
+
+# --- SRP sign-in, as the hosted apps sign in ---------------------------------------------------------
+
+
+def srp_sign_in(pool: dict, email: str, password: str, *, tamper=lambda responses: responses) -> dict:
+    """USER_SRP_AUTH with pycognito's client side: InitiateAuth, then the PASSWORD_VERIFIER answer."""
+    from pycognito.aws_srp import AWSSRP
+
+    srp = AWSSRP(email, password, pool["id"], pool["client"], client=idp())
+    challenge = idp().initiate_auth(
+        ClientId=pool["client"], AuthFlow="USER_SRP_AUTH", AuthParameters=srp.get_auth_params()
+    )
+    assert challenge["ChallengeName"] == "PASSWORD_VERIFIER"
+    responses = srp.process_challenge(challenge["ChallengeParameters"], {"USERNAME": email})
+    return idp().respond_to_auth_challenge(
+        ClientId=pool["client"], ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=tamper(responses)
+    )
+
+
+def test_srp_sign_in_with_the_right_password_gets_tokens_the_authorizer_accepts(pool):
+    sub = cognito.create_user(pool["id"], "ann@example.com", PASSWORD, ["admin"])
+
+    tokens = srp_sign_in(pool, "ann@example.com", PASSWORD)["AuthenticationResult"]
+
+    claims = cognito.verify_token(tokens["AccessToken"], [pool["arn"]])
+    assert (claims["sub"], claims["cognito:groups"]) == (sub, ["admin"])
+
+
+def test_srp_sign_in_with_a_wrong_password_is_refused_as_cognito_refuses_it(pool):
+    cognito.create_user(pool["id"], "ann@example.com", PASSWORD)
+
+    with pytest.raises(idp().exceptions.NotAuthorizedException, match="Incorrect username or password"):
+        srp_sign_in(pool, "ann@example.com", PASSWORD + "x")
+
+
+def test_the_srp_challenge_is_cognitos_a_fresh_salt_and_b_per_sign_in(pool):
+    from pycognito.aws_srp import AWSSRP
+
+    cognito.create_user(pool["id"], "ann@example.com", PASSWORD)
+    srp = AWSSRP("ann@example.com", PASSWORD, pool["id"], pool["client"], client=idp())
+    first, second = (
+        idp().initiate_auth(
+            ClientId=pool["client"], AuthFlow="USER_SRP_AUTH", AuthParameters=srp.get_auth_params()
+        )
+        for _ in range(2)
+    )
+    for answer in (first, second):
+        parameters = answer["ChallengeParameters"]
+        assert "Session" not in answer
+        int(parameters["SALT"], 16), int(parameters["SRP_B"], 16)  # hex, as the clients parse them
+        assert len(base64.b64decode(parameters["SECRET_BLOCK"], validate=True)) >= 64
+    assert first["ChallengeParameters"]["SALT"] != second["ChallengeParameters"]["SALT"]
+    assert first["ChallengeParameters"]["SRP_B"] != second["ChallengeParameters"]["SRP_B"]
+
+
+def test_an_srp_answer_with_a_wrong_signature_or_for_another_user_is_refused(pool):
+    cognito.create_user(pool["id"], "ann@example.com", PASSWORD)
+    cognito.create_user(pool["id"], "bob@example.com", PASSWORD)
+    forged = base64.b64encode(b"x" * 32).decode()
+
+    for tamper in (
+        lambda responses: {**responses, "PASSWORD_CLAIM_SIGNATURE": forged},
+        lambda responses: {**responses, "USERNAME": "bob@example.com"},
+    ):
+        with pytest.raises(idp().exceptions.NotAuthorizedException):
+            srp_sign_in(pool, "ann@example.com", PASSWORD, tamper=tamper)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        pytest.param("Sun Dec 06 20:57:07 UTC 2026", id="zero-padded-day"),
+        pytest.param("Mon Dec 6 20:57:07 UTC 2026", id="weekday-of-another-date"),
+        pytest.param("Sun Dec 6 20:57:07 GMT 2026", id="not-utc"),
+        pytest.param("2026-12-06T20:57:07Z", id="iso"),
+    ],
+)
+def test_an_srp_proof_signed_over_a_timestamp_not_in_cognitos_form_is_refused(pool, monkeypatch, timestamp):
+    from pycognito.aws_srp import AWSSRP
+
+    cognito.create_user(pool["id"], "ann@example.com", PASSWORD)
+    monkeypatch.setattr(AWSSRP, "get_cognito_formatted_timestamp", staticmethod(lambda _: timestamp))
+
+    with pytest.raises(idp().exceptions.NotAuthorizedException):
+        srp_sign_in(pool, "ann@example.com", PASSWORD)
+    valid = "Sun Dec 6 20:57:07 UTC 2026"
+    monkeypatch.setattr(AWSSRP, "get_cognito_formatted_timestamp", staticmethod(lambda _: valid))
+    assert "AuthenticationResult" in srp_sign_in(pool, "ann@example.com", PASSWORD)
+
+
+def test_an_srp_answer_is_accepted_once(pool):
+    cognito.create_user(pool["id"], "ann@example.com", PASSWORD)
+    sent: list[dict] = []
+
+    def keep(responses: dict) -> dict:
+        sent.append(responses)
+        return responses
+
+    srp_sign_in(pool, "ann@example.com", PASSWORD, tamper=keep)
+    with pytest.raises((idp().exceptions.NotAuthorizedException, idp().exceptions.ResourceNotFoundException)):
+        idp().respond_to_auth_challenge(
+            ClientId=pool["client"], ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=sent[0]
         )
