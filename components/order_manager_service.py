@@ -71,7 +71,11 @@ class OrderManagerService(pulumi.ComponentResource):
                         OrderManagerArn=order_manager_arn,
                         DefineCallerIsAdmin=CALLER_IS_ADMIN_VTL,
                     ),
-                    [Answer(200, template("order_update.response")), service_error()],
+                    [
+                        Answer(200, template("order_update.response")),
+                        Answer(400, template("order_body_invalid.response"), selection_pattern=r"4\d{2}"),
+                        service_error(),
+                    ],
                 ),
                 scopes=USER_SCOPES,
                 query=("action",),

@@ -11,6 +11,8 @@ bookkeeping of parked executions that ``settle()`` reads.
   counts as parked as soon as one branch is parked.
 - ``cached_jsonpath_parse()``: ``jsonpath_ng.ext.parse`` behind an LRU cache, installed once; both
   EventBridge and the Step Functions interpreter parse the same few expressions for every event.
+- ``strict_json(text)``: JSON as AWS's services parse it: ``NaN``, ``Infinity`` and ``-Infinity`` are
+  refused (Python's own parser accepts them; Jackson, behind AWS's JSON APIs, does not).
 - ``client(service, region)``: the boto3 client the emulator's own code calls services with, one per
   service, region and boto3 default session (creating a client copies the session's event handlers,
   and moto starts a new default session per mock, to which error classes belong).
@@ -19,6 +21,7 @@ bookkeeping of parked executions that ``settle()`` reads.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import queue
 import threading
@@ -193,6 +196,15 @@ def cached_jsonpath_parse() -> Callable[[str], Any]:
 
 _clients: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]] = weakref.WeakKeyDictionary()
 _clients_lock = threading.Lock()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def strict_json(text: str | bytes) -> Any:
+    """``json.loads`` that refuses what AWS refuses (see the module doc); ``ValueError`` otherwise."""
+    return json.loads(text, parse_constant=_no_constant)
 
 
 def client(service: str, region: str) -> Any:

@@ -8,7 +8,8 @@
    fails; an unnamed start now gets a uuid name, as on AWS.
 3. ``SendTaskFailure`` dropped ``cause``; it is now passed to the waiting task.
 4. ``StartSyncExecution`` (how an EXPRESS workflow is called synchronously) is routed: the request
-   host ``sync-states.<region>`` is mocked and the execution runs to its end inside the call.
+   host ``sync-states.<region>`` is mocked and the execution runs to its end inside the call. Input that
+   is not JSON as AWS parses it (``NaN``/``Infinity`` included) is ``InvalidExecutionInput``.
 5. Thread hygiene: executions run on daemon threads (``TMP_THREADS``) that outlive ``mock_aws`` and
    ``StopExecution`` only flagged them. Stopping an execution now wakes its callback waits and joins
    its thread; ``shutdown()`` (leaving ``emulator()``) stops every execution and joins all interpreter
@@ -55,7 +56,6 @@ import contextlib
 import copy
 import datetime
 import functools
-import json
 import re
 import sys
 import threading
@@ -201,11 +201,8 @@ def _patch_send_task_failure_cause() -> None:
 
 
 def _start_sync_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
-    from moto.stepfunctions.parser.api import (
-        InvalidExecutionInput,
-        StateMachineType,
-        StateMachineTypeNotSupported,
-    )
+    from moto.stepfunctions.exceptions import InvalidExecutionInput  # named in the answer, as AWS names it
+    from moto.stepfunctions.parser.api import StateMachineType, StateMachineTypeNotSupported
     from moto.stepfunctions.parser.backend.execution import SyncExecution
 
     state_machine = self.describe_state_machine(state_machine_arn)
@@ -213,7 +210,7 @@ def _start_sync_execution(self, state_machine_arn, name=None, execution_input=No
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
     input_data = execution_input or "{}"
     try:
-        json.loads(input_data)
+        core.strict_json(input_data)
     except ValueError as error:
         raise InvalidExecutionInput(str(error)) from error
     name = name or str(uuid.uuid4())

@@ -1,6 +1,7 @@
 """`python -m localcloud serve` as a person runs it: a client that reads only the outputs file signs in as
 the customer and the admin and walks the QR journey to a COMPLETED order; SIGTERM stops it cleanly. And
-a page on another localhost origin, in headless Chromium, signs in and calls the API with `fetch`."""
+a page on another localhost origin, in headless Chromium, signs in, calls the API with `fetch` and reads
+the gateway's own 401 and 403 (which it can only do when they carry CORS headers)."""
 
 from __future__ import annotations
 
@@ -112,11 +113,20 @@ async function run() {
     body: JSON.stringify({AuthFlow: "USER_PASSWORD_AUTH", ClientId: s.outputs.userPoolWebClientId,
       AuthParameters: {USERNAME: s.users.customer.email, PASSWORD: s.users.customer.password}})});
   const token = (await signIn.json()).AuthenticationResult.AccessToken;
-  const mine = await fetch(s.outputs.orderManagerEndpoint + "myOrders", {headers: {Authorization: token}});
-  const config = await fetch(s.outputs.APIGWEndpointConfigService + "admin-config",
-                             {headers: {Authorization: token}});
+  const bearer = {headers: {Authorization: "Bearer " + token}};
+  const mine = await fetch(s.outputs.orderManagerEndpoint + "/myOrders", bearer);
+  const config = await fetch(s.outputs.APIGWEndpointConfigService + "/admin-config", bearer);
+  // The gateway's own answers: a fetch whose answer lacks CORS headers rejects, so reading a status
+  // here means the browser let the page see it.
+  const refused = {};
+  for (const [name, path, init] of [["noToken", "/myOrders", {}],
+                                    ["badToken", "/myOrders", {headers: {Authorization: "Bearer x.y.z"}}],
+                                    ["unknownRoute", "/no-such-route", {}]]) {
+    const answer = await fetch(s.outputs.orderManagerEndpoint + path, init);
+    refused[name] = [answer.status, (await answer.json()).message];
+  }
   return {origin: location.origin, myOrders: mine.status, myOrdersBody: await mine.json(),
-          adminConfig: config.status, keys: (await config.json()).map(item => item.PK.S)};
+          adminConfig: config.status, keys: (await config.json()).map(item => item.PK.S), refused};
 }
 run().then(r => fetch("/result", {method: "POST", body: JSON.stringify(r)}),
            e => fetch("/result", {method: "POST", body: JSON.stringify({error: String(e)})}));
@@ -181,3 +191,8 @@ def test_a_page_on_another_origin_signs_in_and_calls_the_api_from_headless_chrom
     assert (result["myOrders"], result["adminConfig"]) == (200, 200)
     assert isinstance(result["myOrdersBody"], list)
     assert {"config", "menu"} <= set(result["keys"])
+    assert result["refused"] == {
+        "noToken": [401, "Unauthorized"],
+        "badToken": [401, "Unauthorized"],
+        "unknownRoute": [403, "Missing Authentication Token"],
+    }

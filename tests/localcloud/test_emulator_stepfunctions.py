@@ -160,6 +160,19 @@ def test_start_sync_execution_reports_error_and_cause_of_a_failed_workflow(aws):
     assert "output" not in response
 
 
+@pytest.mark.parametrize("bad", ["{not json", '{"drink": "Latte",}', '{"n": NaN}', '{"n": -Infinity}'])
+def test_start_sync_execution_refuses_input_aws_cannot_parse_as_invalid_execution_input(aws, bad):
+    machine_arn = create_machine(
+        {"StartAt": "Answer", "States": {"Answer": {"Type": "Pass", "End": True}}}, machine_type="EXPRESS"
+    )
+    states = boto3.client("stepfunctions")
+
+    with pytest.raises(states.exceptions.InvalidExecutionInput) as refused:
+        states.start_sync_execution(stateMachineArn=machine_arn, input=bad)
+
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
 # --- gap 5: thread hygiene and parking ------------------------------------------------------------
 
 
