@@ -23,6 +23,13 @@ class MalformedEvent(ValueError):
     """The event cannot be applied to an order; nothing must be written."""
 
 
+def endpoint_url(host: str) -> str | None:
+    """The endpoint of a client that AWS reaches at a per-account host (the IoT data endpoint):
+    ``https://<host>``, unless the environment names one endpoint for every client (``AWS_ENDPOINT_URL``,
+    an emulator's), which then wins here as it does for every other client."""
+    return None if os.environ.get("AWS_ENDPOINT_URL") else f"https://{host}"
+
+
 def required_env(name: str) -> str:
     """A setting the infrastructure must give the function; missing, the function refuses to start."""
     value = os.environ.get(name, "").strip()

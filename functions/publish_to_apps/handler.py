@@ -11,11 +11,11 @@ import boto3
 from app_topics import app_message, topic_for
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from shop_common import MalformedEvent, required_env
+from shop_common import MalformedEvent, endpoint_url, required_env
 
 logger = Logger()
 AUDIENCE = required_env("APP_AUDIENCE")
-iot = boto3.client("iot-data", endpoint_url=f"https://{required_env('IOT_DATA_ENDPOINT')}")
+iot = boto3.client("iot-data", endpoint_url=endpoint_url(required_env("IOT_DATA_ENDPOINT")))
 
 
 @logger.inject_lambda_context(clear_state=True)

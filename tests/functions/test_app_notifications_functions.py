@@ -12,7 +12,8 @@ import pytest
 
 from localcloud.emulator.lambda_runtime import load_module
 
-app_topics = load_module(Path(__file__).resolve().parents[2] / "functions" / "publish_to_apps", "app_topics")
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+app_topics = load_module(FUNCTIONS / "publish_to_apps", "app_topics")
 IOT_HOST = "abc123-ats.iot.us-east-1.amazonaws.com"
 
 
@@ -70,6 +71,32 @@ def test_the_publisher_sends_type_and_detail_to_the_audiences_topic(
     assert published() == [
         ("serverlesspresso-user-u-1", {"type": "OrderManager.MakeOrder", "detail": event["detail"]})
     ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "endpoint"),
+    [({}, f"https://{IOT_HOST}"), ({"AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}, "http://127.0.0.1:4566")],
+    ids=["the-accounts-iot-endpoint", "the-environments-endpoint"],
+)
+def test_the_publisher_reaches_the_endpoint_the_environment_names_before_the_accounts(
+    mocked_aws, load_function, monkeypatch, environment, endpoint
+):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    env = {"APP_AUDIENCE": "user", "IOT_DATA_ENDPOINT": IOT_HOST, **environment}
+    publish = load_function("publish_to_apps", env)
+    assert inspect.unwrap(publish).__globals__["iot"].meta.endpoint_url == endpoint
+
+
+def test_no_function_picks_an_endpoint_but_through_the_layers_helper():
+    """A client given its own endpoint ignores AWS_ENDPOINT_URL: on another emulator it would reach AWS."""
+    sources = [*FUNCTIONS.rglob("*.py"), *FUNCTIONS.parent.joinpath("layers").rglob("*.py")]
+    direct = [
+        f"{path.relative_to(FUNCTIONS.parent)}: {line.strip()}"
+        for path in sources
+        for line in path.read_text().splitlines()
+        if "endpoint_url=" in line and "endpoint_url=endpoint_url(" not in line
+    ]
+    assert direct == []
 
 
 def test_an_event_without_a_detail_object_fails_so_that_it_is_retried_and_dead_lettered(
