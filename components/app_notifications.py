@@ -86,6 +86,7 @@ class AppNotifications(pulumi.ComponentResource):
                     ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
                     config_table_stream_arn,
                 ),
+                iam.allow_mandated_wildcard(["dynamodb:ListStreams"]),
                 iam.allow("events:PutEvents", bus_arn),
             ],
             description="Announces every change of the shop's config to the apps",

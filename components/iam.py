@@ -25,6 +25,9 @@ AWS_MANDATED_WILDCARDS: Mapping[str, str] = {
     "logs:PutResourcePolicy": "Step Functions log delivery (vended logs) accepts only `*`",
     "logs:DescribeResourcePolicies": "Step Functions log delivery (vended logs) accepts only `*`",
     "logs:DescribeLogGroups": "Step Functions log delivery (vended logs) accepts only `*`",
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html (no
+    # resource type); a stream's event source mapping needs it (AWSLambdaDynamoDBExecutionRole grants it).
+    "dynamodb:ListStreams": "DynamoDB stream listing has no resource-level permissions",
 }
 
 Statement = Mapping[str, Any]

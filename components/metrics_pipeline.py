@@ -14,12 +14,13 @@ import pulumi_aws as aws
 import config
 from components import iam
 from components.alarms import dead_letter_alarm
-from components.data_stores import table
+from components.data_stores import MENU, table
 from components.event_bus_rule import DeliveryPolicy, EventBusRule, QueueTarget
 from components.lambda_function import FunctionSettings, LambdaFunction
 from components.naming import stack_scoped
 
-DASHBOARD_DRINKS = ("Cappuccino", "Espresso", "Latte", "Total Orders")
+# Every drink of the seeded menu, then the total: a drink sold but not shown is a sale nobody sees.
+DASHBOARD_DRINKS = (*(drink for drink, _ in MENU), "Total Orders")
 # The consumer's EMF metric (functions/publish_metrics/aggregates.py). Not `Drink`: in EMF a metric and a
 # dimension share one JSON object, so a metric named like its `Drink` dimension would overwrite it.
 METRIC_NAME = "DrinkOrders"

@@ -35,6 +35,14 @@ def test_config_changes_reach_the_function_one_at_a_time_from_the_oldest_and_onl
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_the_config_stream_consumer_may_read_and_list_the_stream_as_a_mapping_requires(dev):
+    stream = dev.named("shop-data-config").state["streamArn"]
+    statements = _statements(dev, "app-notifications-config-changed-policy")
+    reads = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+    assert any(set(s["Action"]) == reads and s["Resource"] == [stream] for s in statements)
+    assert {"Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": ["*"]} in statements
+
+
 @pytest.mark.parametrize(
     ("audience", "topic", "prefixes"),
     [

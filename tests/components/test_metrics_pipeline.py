@@ -87,10 +87,12 @@ def test_both_sinks_get_the_table_namespace_and_a_dashboard_for_the_stack_region
     [dashboard] = run.of_type("aws:cloudwatch/dashboard:Dashboard")
     widget = json.loads(dashboard.inputs["dashboardBody"])["widgets"][0]["properties"]
     assert widget["region"] == run.outputs["region"] == "eu-west-1"
+    seeded = json.loads(run.named("shop-data-seed-menu").inputs["item"])["value"]["L"]
+    menu = [drink["M"]["drink"]["S"] for drink in seeded]
     assert widget["metrics"] == [
-        ["Serverlesspresso", "DrinkOrders", "Drink", d]
-        for d in ("Cappuccino", "Espresso", "Latte", "Total Orders")
+        ["Serverlesspresso", "DrinkOrders", "Drink", d] for d in [*menu, "Total Orders"]
     ]
+    assert len(menu) == 6  # every drink sold is shown, not the first three
     assert widget["stat"] == "Sum" and widget["setPeriodToTimeRange"] is True
 
 
