@@ -203,6 +203,12 @@ class EventBusRule(pulumi.ComponentResource):
                 opts=child,
             )
         if isinstance(target, LogGroupTarget):
+            # EventBridge creates the group's streams without naming a rule, so a SourceArn condition on
+            # CreateLogStream refuses every stream and the events go to the dead-letter queue; the rule's
+            # condition belongs on PutLogEvents alone (AWS's own EventBridge → Logs sample, fixed likewise:
+            # https://github.com/aws-samples/serverless-patterns/pull/618).
+            streams = pulumi.Output.from_input(target.arn).apply(lambda arn: f"{arn}:*")
+            principal = {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]}
             return aws.cloudwatch.LogResourcePolicy(
                 f"{target_name}-policy",
                 policy_name=stack_scoped(target_name, limit=255),
@@ -212,15 +218,17 @@ class EventBusRule(pulumi.ComponentResource):
                         "Statement": [
                             {
                                 "Effect": "Allow",
-                                "Principal": {
-                                    "Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]
-                                },
-                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                                "Resource": pulumi.Output.from_input(target.arn).apply(
-                                    lambda arn: f"{arn}:*"
-                                ),
+                                "Principal": principal,
+                                "Action": ["logs:CreateLogStream"],
+                                "Resource": streams,
+                            },
+                            {
+                                "Effect": "Allow",
+                                "Principal": principal,
+                                "Action": ["logs:PutLogEvents"],
+                                "Resource": streams,
                                 "Condition": {"ArnEquals": {"aws:SourceArn": self.rule.arn}},
-                            }
+                            },
                         ],
                     }
                 ),

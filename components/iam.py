@@ -30,6 +30,12 @@ AWS_MANDATED_WILDCARDS: Mapping[str, str] = {
     "dynamodb:ListStreams": "DynamoDB stream listing has no resource-level permissions",
 }
 
+# Actions a service performs without naming its source, so a resource policy cannot condition them on
+# aws:SourceArn (every other statement of a resource policy names the one source it admits).
+UNCONDITIONED_SERVICE_ACTIONS: Mapping[str, str] = {
+    "logs:CreateLogStream": "EventBridge creates a target log group's streams without naming the rule",
+}
+
 Statement = Mapping[str, Any]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.iam import AWS_MANDATED_WILDCARDS
+from components.iam import AWS_MANDATED_WILDCARDS, UNCONDITIONED_SERVICE_ACTIONS
 
 PACK_NAME = "serverlesspresso"
 MANDATORY, ADVISORY = "mandatory", "advisory"
@@ -126,6 +126,8 @@ def single_source(resources: Sequence[Resource]) -> Iterator[str]:
     ):
         document = _document(policy.props.get("policy") or policy.props.get("policyDocument"))
         for statement in (document or {}).get("Statement", []):
+            if set(_as_list(statement.get("Action", []))) <= set(UNCONDITIONED_SERVICE_ACTIONS):
+                continue
             source = (statement.get("Condition") or {}).get("ArnEquals", {}).get("aws:SourceArn")
             if not source:
                 yield f"{policy.name} admits {statement.get('Principal')} without an aws:SourceArn condition"

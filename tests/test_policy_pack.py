@@ -182,3 +182,18 @@ def test_every_rule_looks_at_resources_the_programs_really_declare(program_run, 
     assert rule.types
     seen = {r.type for stack in every_project_stack() for r in program_run(stack).resources}
     assert set(rule.types) & seen, f"{rule.name}: no stack declares any of {rule.types}"
+
+
+def test_a_log_group_policy_may_leave_stream_creation_unconditioned_but_not_writing():
+    [rule] = [r for r in RULES if r.name == "resource-policy-single-source"]
+    service = {"Service": "events.amazonaws.com"}
+    create = {"Effect": "Allow", "Principal": service, "Action": ["logs:CreateLogStream"], "Resource": "g:*"}
+    put = {"Effect": "Allow", "Principal": service, "Action": ["logs:PutLogEvents"], "Resource": "g:*"}
+    condition = {"Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:events:eu-west-1:1:rule/r"}}}
+    group = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
+
+    assert rule.violations([make(group, "ok", policyDocument=policy(create, {**put, **condition}))]) == []
+    refused = rule.violations([make(group, "open", policyDocument=policy(create, put))])
+    assert len(refused) == 1 and "open" in refused[0]
+    both = {**create, "Action": ["logs:CreateLogStream", "logs:PutLogEvents"]}
+    assert len(rule.violations([make(group, "both", policyDocument=policy(both))])) == 1

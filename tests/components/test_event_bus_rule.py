@@ -70,12 +70,19 @@ def test_queue_target_policy_admits_only_this_rule():
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn(run)}}
 
 
-def test_log_group_target_policy_is_conditioned_on_this_rule():
+def test_log_group_target_may_create_streams_and_only_this_rule_may_write_events():
+    """EventBridge creates a log stream without naming the rule: a SourceArn condition there would refuse
+    every stream, and every event would end in the dead-letter queue."""
     run = rule_with(logs=LogGroupTarget(arn=LOGS, name="/aws/events/all"))
     document = json.loads(run.named("new-order-logs-policy").inputs["policyDocument"])
-    [statement] = document["Statement"]
-    assert statement["Resource"] == f"{LOGS}:*"
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn(run)}}
+    create, put = document["Statement"]
+    assert (create["Action"], create["Resource"], "Condition" in create) == (
+        ["logs:CreateLogStream"],
+        f"{LOGS}:*",
+        False,
+    )
+    assert (put["Action"], put["Resource"]) == (["logs:PutLogEvents"], f"{LOGS}:*")
+    assert put["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn(run)}}
 
 
 def test_each_target_retries_and_has_its_own_dead_letter_queue():
