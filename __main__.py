@@ -70,15 +70,23 @@ metrics = MetricsPipeline(
 )
 
 # The front door: sign-in, and the three REST APIs the display, barista and customer apps call.
-identity = Identity("shop-identity", password_sign_in=cfg.front_door.password_sign_in, opts=in_stack)
-api_account = ApiGatewayAccount("api-gateway-account", opts=in_stack)
+identity = Identity(
+    "shop-identity",
+    password_sign_in=cfg.front_door.password_sign_in,
+    email_source_arn=cfg.front_door.sign_up_email.source_arn,
+    email_from=cfg.front_door.sign_up_email.sender,
+    opts=in_stack,
+)
+api_account = ApiGatewayAccount(
+    "api-gateway-account", owner=cfg.front_door.api_gateway_account_owner, opts=in_stack
+)
 api_settings = ApiSettings(
     region=cfg.region,
     log_retention_days=cfg.observability.log_retention_days,
     throttle_rate_limit=cfg.front_door.throttle_rate_limit,
     throttle_burst_limit=cfg.front_door.throttle_burst_limit,
     cors_allow_origin=cfg.front_door.cors_allow_origin,
-    depends_on=[api_account.account],
+    depends_on=api_account.depends_on,
 )
 config_service = ConfigService(
     "config-service",

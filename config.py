@@ -14,6 +14,7 @@ from typing import Any
 
 import stack_settings
 from stack_settings import (
+    API_GATEWAY_ACCOUNT_OWNER,
     LOG_LEVELS,
     LOG_RETENTION_DAYS,
     WORKFLOW_LOG_LEVELS,
@@ -40,6 +41,15 @@ BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
 def _base_url(value: str) -> str | None:
     ok = re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^?#\s]*)?", value) is not None
     return None if ok else "an http(s) URL without query or fragment, e.g. https://display.example.com/"
+
+
+def _optional_ses_identity(value: str) -> str | None:
+    ok = value == "" or re.fullmatch(r"arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity/\S+", value) is not None
+    return (
+        None
+        if ok
+        else "the ARN of a verified SES identity (arn:aws:ses:<region>:<account>:identity/...), or empty"
+    )
 
 
 def _sinks(value: list) -> str | None:
@@ -243,6 +253,22 @@ SETTINGS: tuple[Setting, ...] = (
         False,
     ),
     Setting(
+        "signUpEmailSourceArn",
+        "string",
+        "ARN of a verified SES identity that sends the sign-up codes; empty: Cognito's built-in e-mail, "
+        "50 messages a day per account, far short of a 1,000-drink day.",
+        "",
+        _optional_ses_identity,
+    ),
+    Setting(
+        "signUpEmailFrom",
+        "string",
+        "The sender of the sign-up codes with an SES identity, e.g. `Coffee <coffee@example.com>`; "
+        "required with `signUpEmailSourceArn`.",
+        "",
+    ),
+    API_GATEWAY_ACCOUNT_OWNER,
+    Setting(
         "displayAppBaseUrl",
         "string",
         "Where the display app is hosted; the `DisplayAppURI` output hands it the stack's settings.",
@@ -288,6 +314,16 @@ class FrontDoor:
     cors_allow_origin: str
     password_sign_in: bool
     display_app_base_url: str
+    sign_up_email: SignUpEmail
+    api_gateway_account_owner: bool
+
+
+@dataclass(frozen=True)
+class SignUpEmail:
+    """Who sends the sign-up codes: Cognito's built-in e-mail (empty) or an SES identity."""
+
+    source_arn: str = ""
+    sender: str = ""
 
 
 @dataclass(frozen=True)
@@ -355,6 +391,8 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             cors_allow_origin=parsed["corsAllowOrigin"],
             password_sign_in=parsed["passwordSignIn"],
             display_app_base_url=parsed["displayAppBaseUrl"],
+            sign_up_email=SignUpEmail(parsed["signUpEmailSourceArn"], parsed["signUpEmailFrom"]),
+            api_gateway_account_owner=parsed["apiGatewayAccountOwner"],
         ),
         tags={"owner": parsed["owner"], "cost-center": parsed["costCenter"]},
     )
@@ -374,6 +412,12 @@ def _cross_field_problems(v: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"{PROJECT}:metricsBatchSize = {v['metricsBatchSize']} is not allowed; expected at most 10 while "
             "metricsBatchWindowSeconds is 0 (SQS batches above 10 need a batching window)"
+        )
+    if bool(v["signUpEmailSourceArn"]) != bool(v["signUpEmailFrom"]):
+        problems.append(
+            f"{PROJECT}:signUpEmailFrom = {v['signUpEmailFrom']!r} is not allowed with "
+            f"signUpEmailSourceArn = {v['signUpEmailSourceArn']!r}; expected both set (SES sends as that "
+            "sender) or both empty (Cognito's built-in e-mail)"
         )
     problems.extend(stack_settings.burst_below_rate(PROJECT, v))
     problems.extend(stack_settings.retained_without_deletion_protection(PROJECT, v))

@@ -222,6 +222,20 @@ def markdown_command(settings: Sequence[Setting], module: str, argv: Sequence[st
     return 2
 
 
+# --------------------------------------------------------------------------- settings both projects declare
+
+# AWS keeps one API Gateway CloudWatch role per account and region, and since pulumi-aws 7 destroying the
+# resource resets it: exactly one stack per account and region may own it, the others only rely on it.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-account.html
+API_GATEWAY_ACCOUNT_OWNER = Setting(
+    "apiGatewayAccountOwner",
+    "boolean",
+    "This stack sets the account and region's one API Gateway logging role (true in exactly one stack "
+    "per account and region: deploy it first; every other stack's access logs rely on it).",
+    False,
+)
+
+
 # --------------------------------------------------------------------------- groups both projects use
 
 

@@ -40,9 +40,29 @@ def identity_role_trust(identity_pool_id: pulumi.Input[str], authenticated: bool
 
 
 class Identity(pulumi.ComponentResource):
-    def __init__(self, name: str, *, password_sign_in: bool, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        password_sign_in: bool,
+        email_source_arn: str = "",
+        email_from: str = "",
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("serverlesspresso:identity:Identity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Cognito's built-in e-mail sends 50 messages a day per account: a verified SES identity sends the
+        # sign-up codes of a busy day instead.
+        # https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html
+        email = (
+            {
+                "email_sending_account": "DEVELOPER",
+                "source_arn": email_source_arn,
+                "from_email_address": email_from,
+            }
+            if email_source_arn
+            else {"email_sending_account": "COGNITO_DEFAULT"}
+        )
 
         self.user_pool = aws.cognito.UserPool(
             f"{name}-users",
@@ -65,6 +85,7 @@ class Identity(pulumi.ComponentResource):
                 "require_symbols": False,
             },
             verification_message_template={"default_email_option": "CONFIRM_WITH_CODE"},
+            email_configuration=email,
             account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},
             # Every customer is a monthly active user, the largest usage line of a month. The apps need
             # only what Lite has (password and SRP sign-in, groups, email codes); a new pool is Essentials,

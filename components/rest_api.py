@@ -423,11 +423,18 @@ API_PROJECTS = ("serverlesspresso", "fulfillment")
 
 class ApiGatewayAccount(pulumi.ComponentResource):
     """The region's one API Gateway setting that lets stages write access logs: a role CloudWatch Logs
-    trusts. It is shared by every stack of every project of this repo in the account and region (AWS holds
-    one per region), so it may write only to these projects' access-log groups (`API_PROJECTS`)."""
+    trusts. AWS holds one per account and region, and every stack of every project of this repo there
+    relies on it, so exactly one stack owns it (`owner`, from its config `apiGatewayAccountOwner`) and it
+    may write only to these projects' access-log groups (`API_PROJECTS`). In any other stack this
+    component declares nothing, and `depends_on` is empty: that stack's stages rely on the owner's."""
 
-    def __init__(self, name: str, *, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("serverlesspresso:api:ApiGatewayAccount", name, None, opts)
+    def __init__(self, name: str, *, owner: bool, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("serverlesspresso:api:ApiGatewayAccount", name, {"owner": owner}, opts)
+        self.account: aws.apigateway.Account | None = None
+        self.depends_on: list[pulumi.Resource] = []
+        if not owner:
+            self.register_outputs({})
+            return
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-role", assume_role_policy=iam.assume_role_policy("apigateway.amazonaws.com"), opts=child
@@ -462,4 +469,5 @@ class ApiGatewayAccount(pulumi.ComponentResource):
             cloudwatch_role_arn=role.arn,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
+        self.depends_on = [self.account]
         self.register_outputs({})

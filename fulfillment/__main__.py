@@ -69,7 +69,7 @@ produce_order = LambdaFunction(
     description="GET /: an order request becomes an Order Notification event",
     opts=in_stack,
 )
-api_account = ApiGatewayAccount("api-gateway-account", opts=in_stack)
+api_account = ApiGatewayAccount("api-gateway-account", owner=cfg.api.api_gateway_account_owner, opts=in_stack)
 producer_api = RestApi(
     "producer-api",
     routes=[
@@ -88,7 +88,7 @@ producer_api = RestApi(
         throttle_burst_limit=cfg.api.throttle_burst_limit,
         cors_allow_origin=cfg.api.cors_allow_origin,
         stage_name="dev",
-        depends_on=[api_account.account],
+        depends_on=api_account.depends_on,
     ),
     description="Order fulfillment: the Producer API",
     opts=in_stack,

@@ -156,6 +156,7 @@ SETTINGS: tuple[Setting, ...] = (
         "*",
         cors_origin,
     ),
+    stack_settings.API_GATEWAY_ACCOUNT_OWNER,
 )
 SETTINGS_BY_KEY = {setting.key: setting for setting in SETTINGS}
 
@@ -173,6 +174,7 @@ class ProducerApi:
     throttle_rate_limit: int
     throttle_burst_limit: int
     cors_allow_origin: str
+    api_gateway_account_owner: bool
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,12 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> Fu
         event_source=v["eventSource"],
         workflow_type=v["workflowType"],
         partner=Partner(v["usOrdersEndpoint"], v["usOrdersApiKeyHeader"]),
-        api=ProducerApi(v["apiThrottleRateLimit"], v["apiThrottleBurstLimit"], v["corsAllowOrigin"]),
+        api=ProducerApi(
+            v["apiThrottleRateLimit"],
+            v["apiThrottleBurstLimit"],
+            v["corsAllowOrigin"],
+            v["apiGatewayAccountOwner"],
+        ),
         observability=Observability(
             v["logRetentionDays"],
             v["logLevel"],

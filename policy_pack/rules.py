@@ -30,6 +30,7 @@ PUBLIC_METHODS: Mapping[str, str] = {
 NAMED_INSIDE_A_STACK_RESOURCE = ("aws:cognito/userGroup:UserGroup", "aws:apigateway/authorizer:Authorizer")
 EXPLICIT_NAME_INPUTS = ("name", "namePrefix", "policyName", "layerName", "dashboardName")
 REQUIRED_TAGS = ("project", "stack", "owner", "cost-center")
+ACCOUNT_COMPONENT = "serverlesspresso:api:ApiGatewayAccount"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,19 @@ def single_source(resources: Sequence[Resource]) -> Iterator[str]:
             source = (statement.get("Condition") or {}).get("ArnEquals", {}).get("aws:SourceArn")
             if not source:
                 yield f"{policy.name} admits {statement.get('Principal')} without an aws:SourceArn condition"
+
+
+def api_gateway_account_owned(resources: Sequence[Resource]) -> Iterator[str]:
+    """AWS keeps one API Gateway logging role per account and region, and destroying the setting resets it:
+    only the stack whose config says it owns it (`apiGatewayAccountOwner`) may declare it."""
+    owners = [c for c in _of(resources, ACCOUNT_COMPONENT) if c.props.get("owner") in (True, "true")]
+    if owners:
+        return
+    for account in _of(resources, "aws:apigateway/account:Account"):
+        yield (
+            f"{account.name} sets the account's API Gateway logging role, but this stack does not own it: "
+            "set apiGatewayAccountOwner in exactly one stack per account and region"
+        )
 
 
 def target_retries(resources: Sequence[Resource]) -> Iterator[str]:
@@ -285,6 +299,13 @@ RULES: tuple[Rule, ...] = (
         MANDATORY,
         single_source,
         types=("aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"),
+    ),
+    Rule(
+        "api-gateway-account-owned",
+        "Only the stack that owns it (apiGatewayAccountOwner) sets the region's API Gateway logging role.",
+        MANDATORY,
+        api_gateway_account_owned,
+        types=("aws:apigateway/account:Account",),
     ),
     Rule(
         "rule-target-retry-and-dlq",

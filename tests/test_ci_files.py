@@ -134,3 +134,21 @@ def test_the_longest_modules_handed_out_first_exist_and_are_not_reordered_by_xdi
     pyproject = tomllib.loads((program.REPO_ROOT / "pyproject.toml").read_text())
     addopts = pyproject["tool"]["pytest"]["ini_options"]["addopts"].split()
     assert {"loadfile", "--no-loadscope-reorder"} <= set(addopts)
+
+
+def test_every_deployed_stack_gets_each_declared_secret_from_its_committed_files():
+    """CI previews and deploys from a clean checkout: a secret must come from the stack file, as an
+    encrypted `secure:` value, or from a Pulumi ESC environment the stack file imports, whose creation
+    the README shows. A secret set by hand on one machine stops `preview` and `up` in CI."""
+    readme = (program.REPO_ROOT / "README.md").read_text()
+    for project, stack in DEPLOYED:
+        repo = program.project_dir(project)
+        stack_file = program.yaml_file(repo / f"Pulumi.{stack}.yaml")
+        values = stack_file.get("config") or {}
+        environments = stack_file.get("environment") or []
+        for key in program.declared_secrets(repo):
+            encrypted = isinstance(values.get(key), dict) and "secure" in values[key]
+            assert encrypted or environments, f"{project}/{stack}: {key} is in no committed file"
+            for environment in [] if encrypted else environments:
+                assert f"pulumi env init {environment}" in readme, environment
+                assert f"pulumi env set {environment} pulumiConfig.{key}" in readme, (environment, key)

@@ -14,6 +14,9 @@ from localcloud import program
 VALID = {"owner": "team", "costCenter": "cc-1"}
 
 
+SES_IDENTITY = "arn:aws:ses:eu-west-1:123456789012:identity/coffee.example.com"
+
+
 def load(**overrides):
     return config.load_config("dev", {**VALID, **overrides}, "eu-west-1")
 
@@ -122,6 +125,20 @@ def test_text_values_from_the_cli_are_typed():
             "expected an integer from 2 to 1000",
         ),
         ({"capacty": "20"}, "serverlesspresso:capacty is not a setting of this project"),
+        (
+            {"signUpEmailSourceArn": "coffee@example.com"},
+            "serverlesspresso:signUpEmailSourceArn = 'coffee@example.com' is not allowed; expected the ARN "
+            "of a verified SES identity",
+        ),
+        (
+            {"signUpEmailSourceArn": SES_IDENTITY},
+            "serverlesspresso:signUpEmailFrom = '' is not allowed with signUpEmailSourceArn",
+        ),
+        ({"signUpEmailFrom": "coffee@example.com"}, "expected both set (SES sends as that sender) or both"),
+        (
+            {"apiGatewayAccountOwner": "maybe"},
+            "serverlesspresso:apiGatewayAccountOwner = 'maybe' is not allowed",
+        ),
     ],
 )
 def test_invalid_setting_is_refused_with_its_key_value_and_what_is_allowed(overrides, expected):
@@ -174,3 +191,11 @@ def test_markdown_table_lists_every_setting_once():
     rows = [line for line in config.markdown_table().splitlines()[2:]]
     assert len(rows) == len(config.SETTINGS)
     assert json.dumps(20) in next(row for row in rows if "`capacity`" in row)
+
+
+def test_sign_up_codes_come_from_cognito_unless_an_ses_identity_and_its_sender_are_set():
+    assert load().front_door.sign_up_email == config.SignUpEmail()
+    chosen = load(signUpEmailSourceArn=SES_IDENTITY, signUpEmailFrom="Coffee <coffee@coffee.example.com>")
+    assert chosen.front_door.sign_up_email == config.SignUpEmail(
+        SES_IDENTITY, "Coffee <coffee@coffee.example.com>"
+    )

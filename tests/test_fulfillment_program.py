@@ -170,21 +170,38 @@ def test_outputs_name_what_a_client_of_the_system_needs(run):
     assert run.outputs["allEventsLogGroup"].startswith(f"/aws/events/fulfillment-{run.stack}-")
 
 
-def test_both_projects_let_api_gateway_write_both_projects_access_logs(program_run):
-    """One account setting per region: whichever project deploys last must not cut the other's logs off."""
-
-    def account_policy(stack):
-        run = program_run(stack)
-        return json.loads(run.named("api-gateway-account-policy").inputs["policy"])
-
+def test_the_one_owner_of_the_account_setting_lets_api_gateway_write_both_projects_access_logs(program_run):
+    """AWS holds one API Gateway logging role per account and region: the shop's dev stack sets it, and the
+    fulfillment's dev stack in the same account declares none and relies on it, so neither a later
+    `pulumi up` nor a `pulumi destroy` of the fulfillment can take it from the shop."""
     shop, fulfillment = (
-        account_policy(ProjectStack("dev", "serverlesspresso")),
-        account_policy(ProjectStack("dev", "fulfillment")),
+        program_run(ProjectStack("dev", "serverlesspresso")),
+        program_run(ProjectStack("dev", "fulfillment")),
     )
-    assert shop == fulfillment
-    resources = shop["Statement"][0]["Resource"]
+    assert len(shop.of_type(ACCOUNT)) == 1 and fulfillment.of_type(ACCOUNT) == []
+    assert fulfillment.of_type("aws:iam/role:Role") and not [
+        role
+        for role in fulfillment.of_type("aws:iam/role:Role")
+        if role.name.startswith("api-gateway-account")
+    ]
+    resources = json.loads(shop.named("api-gateway-account-policy").inputs["policy"])["Statement"][0][
+        "Resource"
+    ]
     assert any(":log-group:/aws/apigateway/serverlesspresso-*" in arn for arn in resources)
     assert any(":log-group:/aws/apigateway/fulfillment-*" in arn for arn in resources)
+
+
+def test_every_environment_has_exactly_one_owner_of_the_account_setting(program_run):
+    """Stacks of one name (dev, staging, prod) share an account; each local stack is its own emulator."""
+    owners: dict[str, list[str]] = {}
+    for stack in every_project_stack():
+        account = f"{stack} ({stack.project})" if stack == "local" else str(stack)
+        owns = bool(program_run(stack).of_type(ACCOUNT))
+        owners.setdefault(account, []).extend([stack.project] if owns else [])
+    assert all(len(projects) == 1 for projects in owners.values()), owners
+
+
+ACCOUNT = "aws:apigateway/account:Account"
 
 
 def test_a_stack_without_the_partner_key_is_refused_with_the_command_that_sets_it():

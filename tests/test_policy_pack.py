@@ -74,6 +74,12 @@ BREAKING = {
         )
     ],
     "rule-target-retry-and-dlq": [make("aws:cloudwatch/eventTarget:EventTarget", "t", retryPolicy={})],
+    "api-gateway-account-owned": [
+        make("serverlesspresso:api:ApiGatewayAccount", "api-gateway-account", owner=False),
+        make(
+            "aws:apigateway/account:Account", "api-gateway-account", cloudwatchRoleArn="arn:aws:iam::1:role/r"
+        ),
+    ],
     "function-failures-kept": [make("aws:lambda/function:Function", "fn")],
     "stream-consumer-dlq": [
         make("aws:lambda/eventSourceMapping:EventSourceMapping", "m", startingPosition="TRIM_HORIZON")

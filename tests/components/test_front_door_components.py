@@ -33,6 +33,23 @@ def test_the_user_pool_signs_in_by_email_with_any_password_of_six_characters_or_
     }
 
 
+def test_sign_up_codes_go_through_cognitos_e_mail_by_default_and_through_ses_when_configured():
+    default = identity_run(False).named("who-users").inputs["emailConfiguration"]
+    assert default == {"emailSendingAccount": "COGNITO_DEFAULT"}
+    ses = "arn:aws:ses:eu-west-1:123456789012:identity/coffee.example.com"
+    run = program.run(
+        "dev",
+        lambda: Identity(
+            "who", password_sign_in=False, email_source_arn=ses, email_from="coffee@coffee.example.com"
+        ),
+    )
+    assert run.named("who-users").inputs["emailConfiguration"] == {
+        "emailSendingAccount": "DEVELOPER",
+        "sourceArn": ses,
+        "fromEmailAddress": "coffee@coffee.example.com",
+    }
+
+
 @pytest.mark.parametrize("password_sign_in", [False, True])
 def test_the_app_client_has_no_secret_and_allows_plain_passwords_only_when_configured(password_sign_in):
     client = identity_run(password_sign_in).named("who-app-client").inputs
