@@ -7,9 +7,11 @@ function taking the parsed arguments and a `rich` console, plus one `command(...
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -33,10 +35,16 @@ def up_arguments(parser: argparse.ArgumentParser) -> None:
     stack_argument(parser)
     project_argument(parser)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a resource type is unsupported")
+    parser.add_argument(
+        "--endpoint-url",
+        help="deploy into this AWS-compatible endpoint over HTTP (e.g. another emulator) instead of the "
+        "in-process one; the endpoint must not hold the stack yet",
+    )
+    parser.add_argument("--outputs-file", type=Path, help="write the stack outputs here as JSON")
 
 
-def print_summary(console: Console, summary, outputs: dict) -> None:
-    table = Table(title=f"Deployed stack {summary.stack!r} into the local emulator")
+def print_summary(console: Console, summary, outputs: dict, where: str = "the local emulator") -> None:
+    table = Table(title=f"Deployed stack {summary.stack!r} into {where}")
     table.add_column("Resource type")
     for action in ("created", "updated", "unchanged"):
         table.add_column(action, justify="right")
@@ -63,14 +71,28 @@ def print_summary(console: Console, summary, outputs: dict) -> None:
     "up", "materialise the stack into the in-process emulator and print the deploy summary", up_arguments
 )
 def up(args: argparse.Namespace, console: Console) -> int:
-    from localcloud.cloud import LocalCloud
-
     overrides = checked_config(args.config, args.stack, repo=args.project)
-    with LocalCloud.running(
-        args.stack, overrides, repo=args.project, secrets=secret_overrides(args.secret)
-    ) as cloud:
-        print_summary(console, cloud.summary, cloud.outputs)
-    return 1 if cloud.summary.unsupported and args.strict else 0
+    if args.endpoint_url:
+        from localcloud import endpoint
+
+        deployed = endpoint.deploy(
+            args.endpoint_url, args.stack, overrides, repo=args.project, secrets=secret_overrides(args.secret)
+        )
+        summary, outputs = deployed.summary, deployed.outputs
+        print_summary(console, summary, outputs, where=args.endpoint_url)
+        if endpoint.emulator_modules():  # this path's promise: the target, not an emulator here, did it
+            raise SystemExit(f"deploying to {args.endpoint_url} imported the in-process emulator")
+    else:
+        from localcloud.cloud import LocalCloud
+
+        with LocalCloud.running(
+            args.stack, overrides, repo=args.project, secrets=secret_overrides(args.secret)
+        ) as cloud:
+            summary, outputs = cloud.summary, cloud.outputs
+            print_summary(console, summary, outputs)
+    if args.outputs_file:
+        args.outputs_file.write_text(json.dumps(outputs, indent=2))
+    return 1 if summary.unsupported and args.strict else 0
 
 
 # --- `simulate`: a conference day (implemented in localcloud.simulator) ---------------------------------

@@ -1,4 +1,5 @@
-"""Materialise the real Pulumi program into moto: `MotoMocks` creates every declared resource through boto3.
+"""Materialise the real Pulumi program into moto, or into any AWS-compatible endpoint: `MotoMocks` creates
+every declared resource through boto3.
 
 The program is evaluated by `localcloud.program.run` exactly as for the unit tests, but the mocks answer
 each registration by creating (or updating) the resource in the emulator and returning moto's real ids
@@ -40,7 +41,7 @@ import boto3
 import pulumi
 
 from localcloud import program
-from localcloud.program import ACCOUNT_ID, RecordingMocks
+from localcloud.program import RecordingMocks
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -256,15 +257,25 @@ Answer = tuple[str, dict[str, Any]]
 class MotoMocks(RecordingMocks):
     """Pulumi mocks whose `new_resource` creates or updates the resource in moto (see the module doc)."""
 
-    def __init__(self, region: str, state: StackState, summary: DeploySummary):
+    def __init__(
+        self, region: str, state: StackState, summary: DeploySummary, endpoint_url: str | None = None
+    ):
         super().__init__(region)
         self.state = state
         self.summary = summary
+        self.endpoint_url = endpoint_url  # None: the in-process emulator (moto), else that endpoint over HTTP
         self.seen: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         session = boto3.session.Session(region_name=region)
+        if endpoint_url is not None and session.get_credentials() is None:
+            # An emulator takes any key; without one boto3 would refuse to sign at all.
+            session = boto3.session.Session(
+                region_name=region, aws_access_key_id="local", aws_secret_access_key="local"
+            )
         self._clients: dict[str, Any] = {}
         self._session = session
+        if endpoint_url is not None:
+            self.account_id = self.client("sts").get_caller_identity()["Account"]
         self._creators: dict[str, Callable[[str, dict[str, Any], Deployed | None], Answer]] = {
             "aws:dynamodb/table:Table": self._table,
             "aws:dynamodb/tableItem:TableItem": self._table_item,
@@ -312,7 +323,9 @@ class MotoMocks(RecordingMocks):
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self._session.client(service, region_name=self.region)
+            self._clients[service] = self._session.client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url
+            )
         return self._clients[service]
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> Answer:
@@ -528,7 +541,7 @@ class MotoMocks(RecordingMocks):
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
         elif prior is not None:
             logs.delete_retention_policy(logGroupName=name)
-        arn = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{name}"
+        arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}"
         return name, {**inputs, "name": name, "arn": arn}
 
     def _log_resource_policy(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
@@ -772,7 +785,7 @@ class MotoMocks(RecordingMocks):
 
     def _dashboard(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
         self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=inputs["dashboardBody"])
-        arn = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"
+        arn = f"arn:aws:cloudwatch::{self.account_id}:dashboard/{name}"
         return name, {**inputs, "dashboardName": name, "dashboardArn": arn}
 
     def _metric_alarm(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
@@ -796,7 +809,7 @@ class MotoMocks(RecordingMocks):
             }
         )
         self.client("cloudwatch").put_metric_alarm(**request)
-        arn = f"arn:aws:cloudwatch:{self.region}:{ACCOUNT_ID}:alarm:{name}"
+        arn = f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{name}"
         return name, {**inputs, "name": name, "arn": arn}
 
     def _topic(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
@@ -837,7 +850,7 @@ class MotoMocks(RecordingMocks):
             **inputs,
             "name": name,
             "rootResourceId": api["rootResourceId"],
-            "executionArn": f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api_id}",
+            "executionArn": f"arn:aws:execute-api:{self.region}:{self.account_id}:{api_id}",
             "arn": f"arn:aws:apigateway:{self.region}::/restapis/{api_id}",
             "createdDate": str(api.get("createdDate", "")),
         }
@@ -1001,7 +1014,7 @@ class MotoMocks(RecordingMocks):
         state = {
             **inputs,
             "createdDate": str(deployment.get("createdDate", "")),
-            "executionArn": f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api_id}/",
+            "executionArn": f"arn:aws:execute-api:{self.region}:{self.account_id}:{api_id}/",
             "invokeUrl": f"https://{api_id}.execute-api.{self.region}.amazonaws.com/",
         }
         return deployment["id"], state
@@ -1047,7 +1060,7 @@ class MotoMocks(RecordingMocks):
         state = {
             **inputs,
             "invokeUrl": f"https://{api_id}.execute-api.{self.region}.amazonaws.com/{stage}",
-            "executionArn": f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api_id}/{stage}",
+            "executionArn": f"arn:aws:execute-api:{self.region}:{self.account_id}:{api_id}/{stage}",
             "arn": f"arn:aws:apigateway:{self.region}::/restapis/{api_id}/stages/{stage}",
         }
         return f"ags-{api_id}-{stage}", state
@@ -1236,13 +1249,14 @@ class MotoMocks(RecordingMocks):
         else:
             pool_id = prior.id
             identity.update_identity_pool(IdentityPoolId=pool_id, **settings)
-        arn = f"arn:aws:cognito-identity:{self.region}:{ACCOUNT_ID}:identitypool/{pool_id}"
+        arn = f"arn:aws:cognito-identity:{self.region}:{self.account_id}:identitypool/{pool_id}"
         return pool_id, {**inputs, "identityPoolName": settings["IdentityPoolName"], "arn": arn}
 
     def _identity_pool_roles(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
-        from localcloud.emulator import cognito
+        if self.endpoint_url is None:
+            from localcloud.emulator import cognito
 
-        cognito.install()  # SetIdentityPoolRoles is ours: moto raises NotImplementedError
+            cognito.install()  # SetIdentityPoolRoles is ours: moto raises NotImplementedError
         mappings = {}
         for mapping in inputs.get("roleMappings") or []:
             rules = [_pascal(rule) for rule in mapping.get("mappingRules") or []]
@@ -1402,8 +1416,10 @@ def deploy(
     program_fn: Callable[[], Any] | None = None,
     repo: Path = program.REPO_ROOT,
     secrets: Mapping[str, Any] | None = None,
+    endpoint_url: str | None = None,
 ) -> tuple[program.ProgramRun, DeploySummary]:
-    """Evaluate the program for `stack` and create/update its resources in the running emulator.
+    """Evaluate the program for `stack` and create/update its resources in the running emulator, or, with
+    `endpoint_url`, in that AWS-compatible endpoint over HTTP (nothing of the emulator is used then).
 
     `repo` is the project's folder; `secrets` are set like `pulumi config set --secret` (keys with or
     without the project prefix)."""
@@ -1411,7 +1427,7 @@ def deploy(
     overrides = qualified_config(config, repo)
     region = {**values, **overrides}.get("aws:region", "us-east-1")
     summary = DeploySummary(stack=stack)
-    mocks = MotoMocks(region, state, summary)
+    mocks = MotoMocks(region, state, summary, endpoint_url)
     saved_region = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region
     try:

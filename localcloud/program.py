@@ -210,8 +210,9 @@ _FRONT_DOOR_STATE: dict[str, Callable[[str, str, Mapping[str, Any]], dict[str, A
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers like the provider would: autonames, ids and ARNs; `call` answers the data sources we use."""
 
-    def __init__(self, region: str):
+    def __init__(self, region: str, account_id: str = ACCOUNT_ID):
         self.region = region
+        self.account_id = account_id
 
     @staticmethod
     def _seed(args: pulumi.runtime.MockResourceArgs) -> str:
@@ -253,7 +254,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test", "userId": "test"}
+            account = self.account_id
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/test", "userId": "test"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}
         if args.token == "aws:iot/getEndpoint:getEndpoint":

@@ -1,0 +1,79 @@
+"""A stack deployed into any AWS-compatible endpoint over HTTP: `python -m localcloud up --endpoint-url URL`.
+
+The real program is evaluated under the mocks exactly as for the local cloud, and `materialize` creates each
+resource through boto3 at `URL` instead of in the in-process emulator: nothing of the emulator (moto, its
+fixes, its pollers) is used, and the target runs its own event delivery, functions and workflows. It is how
+the project gets a second opinion from an emulator it did not write (MiniStack in the tests).
+
+`EndpointStack` is the deployed stack as a client sees it: its outputs and boto3 clients bound to the URL.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from secrets import token_urlsafe
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from localcloud import materialize, program
+
+__all__ = ["EndpointStack", "deploy", "emulator_modules"]
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+# Every call to the one endpoint: StartSyncExecution's `sync-` host prefix would name another host.
+ONE_HOST = Config(inject_host_prefix=False)
+
+
+@dataclass
+class EndpointStack:
+    """One stack deployed at `endpoint_url` (its region's clients, its outputs, what the deploy did)."""
+
+    endpoint_url: str
+    region: str
+    outputs: dict[str, Any]
+    summary: materialize.DeploySummary | None = None  # None: deployed by another process (the CLI)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            session = boto3.session.Session(region_name=self.region)
+            credentials = {} if session.get_credentials() is not None else LOCAL_CREDENTIALS
+            self._clients[service] = boto3.session.Session(region_name=self.region, **credentials).client(
+                service, endpoint_url=self.endpoint_url, config=ONE_HOST
+            )
+        return self._clients[service]
+
+
+def deploy(
+    endpoint_url: str,
+    stack: str = "local",
+    config: Mapping[str, Any] | None = None,
+    *,
+    repo: Path = program.REPO_ROOT,
+    secrets: Mapping[str, str] | None = None,
+) -> EndpointStack:
+    """`pulumi up` of `stack` into the endpoint. A secret the project declares and nobody gave gets a random
+    value, as for the local cloud. The endpoint must not hold this stack yet (there is no state to update)."""
+    given = materialize.qualified_config(secrets, repo)
+    chosen = {key: given.get(key) or token_urlsafe(24) for key in program.declared_secrets(repo)}
+    run, summary = materialize.deploy(
+        stack,
+        materialize.StackState(),
+        config=config,
+        repo=repo,
+        secrets={**given, **chosen},
+        endpoint_url=endpoint_url.rstrip("/"),
+    )
+    region = program.stack_config(stack, repo).get("aws:region", "us-east-1")
+    region = str((config or {}).get("aws:region", region))
+    return EndpointStack(endpoint_url.rstrip("/"), region, dict(run.outputs), summary)
+
+
+def emulator_modules() -> list[str]:
+    """The in-process emulator's modules this process has imported (none, after `up --endpoint-url`)."""
+    return sorted(name for name in sys.modules if name == "moto" or name.startswith("moto."))
