@@ -23,6 +23,16 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "serverlesspresso-tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlesspressoTests")
 
+# Nothing leaves the machine: this process and every Python process the session starts (workers, served
+# stacks, MiniStack and its functions) refuse connections outside 127.0.0.0/8; see the guard's doc.
+NETWORK_GUARD = REPO_ROOT / "tests" / "network_guard"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(NETWORK_GUARD), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
+from tests.network_guard import sitecustomize as network_guard  # noqa: E402
+
+network_guard.install()
+
 
 # The suite runs in parallel workers, one test module at a time per worker (pyproject's addopts). A worker
 # that picks up a long module last keeps the run going while the others idle, so the longest modules are
@@ -57,6 +67,40 @@ def pytest_collection_modifyitems(session, config, items):
         return LONGEST_MODULES.get(item.nodeid.split("::", 1)[0], 0)
 
     items.sort(key=lambda item: -seconds(item))  # stable: each module keeps its own order
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The timing lines tests record (``record_property("timing", ...)``), printed once at the end."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == "timing"
+    ]
+    for line in sorted(set(lines)):
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def network_guard_log(tmp_path_factory) -> Path:
+    """This worker's file of refused connections; the processes its tests start write to it too."""
+    path = tmp_path_factory.mktemp("network-guard") / "refused.log"
+    path.touch()
+    os.environ[network_guard.LOG_VARIABLE] = str(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaves_the_machine(network_guard_log):
+    """Fails the test during which any process of this worker tried to reach beyond 127.0.0.0/8."""
+    before = network_guard_log.stat().st_size
+    yield
+    with network_guard_log.open(encoding="utf-8") as log:
+        log.seek(before)
+        refused = log.read().split()
+    if refused:
+        pytest.fail(f"connections outside 127.0.0.0/8 were refused during this test: {refused[1::2]}")
 
 
 @pytest.fixture(scope="session", autouse=True)
