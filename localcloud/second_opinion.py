@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from localcloud import polling
 
 REPO = Path(__file__).resolve().parent.parent
 MINISTACK_PYTHON = Path(os.environ.get("MINISTACK_PYTHON", REPO / ".ministack" / "bin" / "python"))
@@ -36,14 +37,7 @@ CAPPUCCINO = {"drink": "Cappuccino", "modifiers": [], "icon": "barista-icons_cap
 
 
 def eventually(check: Callable[[], Any], what: str, limit: float = WAIT_LIMIT_SECONDS) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {limit} s waiting for {what}")
-        time.sleep(0.05)
+    return polling.eventually(check, what, limit)
 
 
 def _free_port() -> int:

@@ -84,14 +84,9 @@ def new_id(prefix: str = "e2e") -> str:
 
 
 def eventually(check: Callable[[], Any], what: str, limit: float = WAIT_LIMIT_SECONDS) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    from localcloud.polling import eventually as poll
+
+    return poll(check, what, limit)
 
 
 def order(cloud: Any, order_id: str) -> dict[str, Any] | None:

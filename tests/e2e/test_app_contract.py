@@ -119,13 +119,7 @@ def test_every_app_reads_the_menu_from_the_first_config_item_without_signing_in(
 
 
 def test_the_customer_scans_orders_and_follows_its_order(served, apps):
-    cloud = served.cloud
-    order_id = parked(cloud, apps)
-    body = {"userId": apps["customer"].user_id, **CAPPUCCINO}
-    placed = apps["customer"].call("PUT", "orders", "/orders/{id}", f"/orders/{order_id}", json=body)
-    assert placed.status_code == 200, placed.text
-    eventually(lambda: (order(cloud, order_id) or {}).get("orderNumber"), "the order number")
-    cloud.settle()
+    order_id = numbered(served.cloud, apps)  # scanned, then placed as the customer app places it
 
     call = "GET /orders/{id}"
     one = apps["customer"].call("GET", "orders", call.split()[1], f"/orders/{order_id}").json()

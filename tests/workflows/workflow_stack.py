@@ -13,7 +13,6 @@ import functools
 import io
 import itertools
 import json
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from components.asl import render_definition
 from components.data_stores import MENU
+from localcloud import polling
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASL_DIR = REPO_ROOT / "asl"
@@ -51,14 +51,10 @@ def plain(item: dict[str, Any]) -> dict[str, Any]:
 
 def eventually(check: Callable[[], Any], what: str, limit: float = WAIT_LIMIT_SECONDS) -> Any:
     """Poll ``check`` until it returns something truthy; fail naming ``what`` if it never does."""
-    deadline = time.monotonic() + limit
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.02)
+    try:
+        return polling.eventually(check, what, limit, interval=0.02)
+    except TimeoutError as error:
+        pytest.fail(str(error))
 
 
 @functools.cache
