@@ -1,5 +1,6 @@
 """Publish one bus event to the IoT topic its audience's apps listen to (APP_AUDIENCE: admin, user or
-config), without its task token. Errors raise, so Lambda's asynchronous retries and the dead-letter
+config), without what D15 keeps from the apps (task tokens, execution ids, the QR code, and on the
+staff topic the customer's user id). Errors raise, so Lambda's asynchronous retries and the dead-letter
 queue apply."""
 
 from __future__ import annotations
@@ -27,5 +28,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     if topic is None:
         logger.info("No reader for this event", extra={"detailType": event.get("detail-type")})
         return
-    iot.publish(topic=topic, qos=1, payload=json.dumps(app_message(event)).encode())
+    iot.publish(topic=topic, qos=1, payload=json.dumps(app_message(event, AUDIENCE)).encode())
     logger.info("Published", extra={"topic": topic, "detailType": event.get("detail-type")})

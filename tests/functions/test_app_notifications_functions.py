@@ -41,14 +41,110 @@ def test_an_unknown_audience_is_a_configuration_error():
         app_topics.topic_for("everyone", {})
 
 
-def test_an_app_hears_every_field_of_an_event_but_the_workflows_task_token():
+def test_an_app_hears_every_field_of_an_event_but_the_workflows_token_and_run():
     detail = {"orderId": "1", "userId": "u-1", "TaskToken": "AQB", "executionId": "arn:run", "Message": "m"}
     message = app_topics.app_message({"detail-type": "OrderProcessor.WorkflowStarted", "detail": detail})
     assert message == {
         "type": "OrderProcessor.WorkflowStarted",
-        "detail": {"orderId": "1", "userId": "u-1", "executionId": "arn:run", "Message": "m"},
+        "detail": {"orderId": "1", "userId": "u-1", "Message": "m"},
     }
     assert detail["TaskToken"] == "AQB"  # the event itself is left as it was
+
+
+CUSTOMER, CODE, TOKEN, RUN = "customer-sub-1", "qr-code-7", "task-token-AQB", "arn:aws:states:run-1"
+BUCKET = {"PK": 1, "last_id": 3, "last_code": CODE, "start_ts": 1, "end_ts": 2, "availableTokens": 9}
+DRINK = {"userId": CUSTOMER, "drink": "Latte", "modifiers": [], "icon": "barista-icons_cafe-latte"}
+# Every event type of the catalog (SYSTEM §2) with every field its emitter sends, and what each app reads.
+EVENTS = {
+    "Validator.NewOrder": (
+        {"orderId": "o", "userId": CUSTOMER, "Message": "m", "bucket": BUCKET},
+        [("admin", "bucket.availableTokens", 9), ("admin", "bucket.end_ts", 2)],
+    ),
+    "OrderProcessor.WorkflowStarted": (
+        {"orderId": "o", "userId": CUSTOMER, "TaskToken": TOKEN, "Message": "m", "executionId": RUN},
+        [("user", "orderId", "o")],
+    ),
+    "OrderProcessor.WaitingCompletion": (
+        {"orderId": "o", "userId": CUSTOMER, "TaskToken": TOKEN, "Message": "m", "orderNumber": "4"},
+        [("user", "orderNumber", "4")],
+    ),
+    "OrderProcessor.OrderTimeOut": (
+        {"orderId": "o", "userId": CUSTOMER, "cause": "Customer timedout", "Message": "m"},
+        [("admin", "cause", "Customer timedout")],
+    ),
+    "OrderProcessor.ShopUnavailable": (
+        {"orderId": "o", "userId": CUSTOMER, "Message": "m"},
+        [("user", "orderId", "o")],
+    ),
+    "OrderProcessor.orderFinished": (
+        {"orderId": "o", "userId": CUSTOMER, "Message": "m"},
+        [("admin", "orderId", "o")],
+    ),
+    "OrderManager.WaitingCompletion": (
+        {
+            "orderId": "o",
+            "orderNumber": "4",
+            "state": "CREATED",
+            "drinkOrder": DRINK,
+            "userId": CUSTOMER,
+            "robot": False,
+            "TS": 5,
+            "Message": "m",
+        },
+        [
+            ("admin", "orderNumber", "4"),
+            ("admin", "drinkOrder.drink", "Latte"),
+            ("admin", "TS", 5),
+            ("admin", "drinkOrder.icon", DRINK["icon"]),
+            ("admin", "drinkOrder.modifiers", []),
+            ("user", "drinkOrder.drink", "Latte"),
+        ],
+    ),
+    "OrderManager.MakeOrder": (
+        {"orderId": "o", "userId": CUSTOMER, "baristaUserId": "barista-9", "Message": "m"},
+        [("admin", "baristaUserId", "barista-9")],
+    ),
+    "OrderManager.OrderCompleted": (
+        {"orderId": "o", "userId": CUSTOMER, "ORDERSTATE": "COMPLETED", "Message": "m"},
+        [("admin", "orderId", "o")],
+    ),
+    "OrderManager.OrderCancelled": (
+        {"orderId": "o", "userId": CUSTOMER, "ORDERSTATE": "CANCELLED", "Message": "m"},
+        [("admin", "orderId", "o")],
+    ),
+    "ConfigService.ConfigChanged": (
+        {"NewImage": {"PK": {"S": "config"}, "storeOpen": {"BOOL": False}}},
+        [("config", "NewImage.storeOpen.BOOL", False), ("admin", "NewImage.storeOpen.BOOL", False)],
+    ),
+}
+
+
+def _at(detail, path):
+    for part in path.split("."):
+        detail = detail[part]
+    return detail
+
+
+@pytest.mark.parametrize("detail_type", sorted(EVENTS))
+def test_no_topic_hears_a_token_a_run_or_the_qr_code_and_the_staff_hear_no_customer(detail_type):
+    detail, reads = EVENTS[detail_type]
+    for audience in app_topics.AUDIENCES:
+        text = json.dumps(app_topics.app_message({"detail-type": detail_type, "detail": detail}, audience))
+        for secret in (TOKEN, RUN, CODE, "TaskToken", "executionId", "last_code"):
+            assert secret not in text, (audience, secret)
+        if audience == "admin":
+            assert CUSTOMER not in text and "userId" not in text
+    for audience, path, value in reads:  # what the apps read stays
+        message = app_topics.app_message({"detail-type": detail_type, "detail": detail}, audience)
+        assert _at(message["detail"], path) == value, (audience, path)
+
+
+def test_every_event_type_of_the_catalog_is_walked():
+    from components.app_notifications import AUDIENCE_EVENTS  # the prefixes each audience hears
+
+    prefixes = {prefix for prefixes in AUDIENCE_EVENTS.values() for prefix in prefixes}
+    assert {detail_type.split(".")[0] + "." for detail_type in EVENTS} == prefixes
+    assert len(EVENTS) == 11
 
 
 @pytest.fixture
