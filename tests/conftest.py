@@ -62,11 +62,19 @@ LONGEST_MODULES = {
 }
 
 
+# The fast lane (`pytest -m fast`): everything that needs no local cloud (the programs under mocks,
+# components, functions, workflows, config, policy, CI files), for a quick check while changing one.
+FAST_LANE = ("tests/components/", "tests/functions/", "tests/workflows/", "tests/test_")
+
+
 def pytest_collection_modifyitems(session, config, items):
     def seconds(item) -> int:
         return LONGEST_MODULES.get(item.nodeid.split("::", 1)[0], 0)
 
     items.sort(key=lambda item: -seconds(item))  # stable: each module keeps its own order
+    for item in items:
+        if item.nodeid.startswith(FAST_LANE):
+            item.add_marker(pytest.mark.fast)
 
 
 def pytest_terminal_summary(terminalreporter):

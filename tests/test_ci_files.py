@@ -152,3 +152,21 @@ def test_every_deployed_stack_gets_each_declared_secret_from_its_committed_files
             for environment in [] if encrypted else environments:
                 assert f"pulumi env init {environment}" in readme, environment
                 assert f"pulumi env set {environment} pulumiConfig.{key}" in readme, (environment, key)
+
+
+def test_the_fast_lane_deploys_no_local_cloud():
+    """`pytest -m fast` is for a quick check while changing a component: none of its modules may deploy
+    the whole stack into the local cloud (the e2e and localcloud modules do that)."""
+    from tests.conftest import FAST_LANE
+
+    tests = program.REPO_ROOT / "tests"
+    modules = [
+        path
+        for path in tests.rglob("test_*.py")
+        if str(path.relative_to(program.REPO_ROOT)).startswith(FAST_LANE)
+    ]
+    assert len(modules) > 30
+    deploying = [
+        p.name for p in modules if re.search(r"LocalCloud\.running|\blocal_cloud\b|\bserved\b", p.read_text())
+    ]
+    assert deploying == []
