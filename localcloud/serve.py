@@ -60,6 +60,7 @@ class FrontDoor:
         self._aws_server = aws_server
         self.api_base = f"http://{HOST}:{api_server.server_port}/"
         self.iot_feed = f"{self.api_base}{IOT_FEED_PATH.strip('/')}/"
+        self.journey = f"{self.api_base}{JOURNEY_PATH.strip('/')}/"
         self.aws_endpoint = f"http://{HOST}:{aws_server.server_port}"
 
     def local_url(self, url: str) -> str:
@@ -126,6 +127,52 @@ def iot_feed_app(stopped: threading.Event) -> Any:
     return feed
 
 
+JOURNEY_PATH = "/journey"
+STAFF_GROUP = "admin"
+
+
+def journey_app(outputs: Mapping[str, Any]) -> Any:
+    """WSGI app: ``/<orderId>`` answers that order's journey (`localcloud.journey`) to the staff alone: an
+    access token of the `admin` group in ``Authorization`` (``Bearer`` or raw). HTML, or JSON when the
+    request accepts ``application/json``; 401 without a valid token, 403 for anyone else, 404 for an
+    order with no event."""
+    import boto3
+
+    from localcloud import journey
+    from localcloud.emulator import cognito
+
+    region = str(outputs.get("region") or "us-east-1")
+    pool_id, group = str(outputs.get("userPoolId", "")), str(outputs.get("allEventsLogGroup", ""))
+
+    @Request.application
+    def answer(request: Request) -> Response:
+        order_id = request.path.strip("/")
+        token = (request.headers.get("Authorization") or "").strip()
+        token = token[7:].strip() if token[:7].lower() == "bearer " else token
+        account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+        try:
+            claims = cognito.verify_token(
+                token, [f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool_id}"]
+            )
+        except cognito.InvalidToken:
+            return _json_answer(401, {"message": "Unauthorized"})
+        groups = claims.get("cognito:groups") or []
+        if claims.get("token_use") != "access" or STAFF_GROUP not in groups:
+            return _json_answer(403, {"message": "Only the admin group may read an order's journey"})
+        steps = journey.steps(journey.log_events(boto3.client("logs", region_name=region), group), order_id)
+        if not order_id or not steps:
+            return _json_answer(404, {"message": f"No event of order {order_id!r} in {group}"})
+        if request.accept_mimetypes.best == "application/json":
+            return _json_answer(200, {"orderId": order_id, "steps": [step.__dict__ for step in steps]})
+        return Response(journey.page(order_id, steps), content_type="text/html; charset=utf-8")
+
+    return answer
+
+
+def _json_answer(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
 SHUTDOWN_POLL_SECONDS = 0.05  # how often a server's loop looks for a shutdown (the library's: 0.5 s)
 
 
@@ -145,8 +192,11 @@ def _served(server: BaseWSGIServer, name: str) -> Iterator[BaseWSGIServer]:
 
 
 @contextmanager
-def serving(api_port: int = 0, aws_port: int = 0) -> Iterator[FrontDoor]:
-    """Serve the emulator's REST APIs and an AWS endpoint on 127.0.0.1 (port 0: any free port)."""
+def serving(
+    api_port: int = 0, aws_port: int = 0, outputs: Mapping[str, Any] | None = None
+) -> Iterator[FrontDoor]:
+    """Serve the emulator's REST APIs and an AWS endpoint on 127.0.0.1 (port 0: any free port); with the
+    shop's `outputs`, also each order's journey for the staff at ``/journey/<orderId>``."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -161,7 +211,10 @@ def serving(api_port: int = 0, aws_port: int = 0) -> Iterator[FrontDoor]:
     aws_app = DomainDispatcherApplication(create_backend_app)
     aws = make_server(HOST, aws_port, aws_app, threaded=True, request_handler=MotoRequestHandler)
     stopped = threading.Event()
-    app = DispatcherMiddleware(rest_api_app(), {IOT_FEED_PATH: iot_feed_app(stopped)})
+    mounts = {IOT_FEED_PATH: iot_feed_app(stopped)}
+    if outputs and "userPoolId" in outputs:
+        mounts[JOURNEY_PATH] = journey_app(outputs)
+    app = DispatcherMiddleware(rest_api_app(), mounts)
     api = make_server(HOST, api_port, app, threaded=True)
     with _served(aws, "localcloud-aws-endpoint"), _served(api, "localcloud-rest-apis"):
         try:
@@ -183,11 +236,12 @@ def create_users(user_pool_id: str, domain: str = "serverlesspresso.local") -> d
 
 
 def settings_document(outputs: Mapping[str, Any], front: FrontDoor, users: Mapping[str, User]) -> dict:
-    """What the outputs file holds: scripts may rely on these three keys."""
+    """What the outputs file holds: scripts may rely on these keys."""
     return {
         "outputs": front.outputs(outputs),
         "awsEndpoint": front.aws_endpoint,
         "iotFeed": front.iot_feed,
+        "journey": front.journey,
         "users": {role: user.as_json() for role, user in users.items()},
     }
 
@@ -219,7 +273,7 @@ def command(args: argparse.Namespace, console: Any) -> int:
             repo=args.project,
             secrets=secret_overrides(args.secret),
         ) as cloud,
-        serving(args.port, aws_port) as front,
+        serving(args.port, aws_port, cloud.outputs) as front,
     ):
         has_apps = "userPoolId" in cloud.outputs  # the shop's front door; the fulfillment API is open
         users = create_users(cloud.outputs["userPoolId"]) if has_apps else {}
@@ -230,6 +284,7 @@ def command(args: argparse.Namespace, console: Any) -> int:
         console.print(f"AWS endpoint (boto3 / aws --endpoint-url): {front.aws_endpoint}")
         if has_apps:
             console.print(f"IoT topics as server-sent events: curl -N {front.iot_feed}serverlesspresso-admin")
+            console.print(f"An order's journey (staff token): {front.journey}<orderId>")
         for role, user in users.items():
             console.print(f"user {role}: {user.email} / {user.password}")
         if args.outputs_file:

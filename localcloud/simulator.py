@@ -314,6 +314,13 @@ class DayResult:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    order_ids: dict[str, str] = field(default_factory=dict)  # the plan's order id -> the scan's
+    timeline: list[tuple[int, str, int]] = field(default_factory=list)  # (wave, kind, running orders)
+    moments: dict[str, dict[str, float]] = field(default_factory=dict)  # plan's id -> scanned/ordered/served
+
+    def order_of(self, outcome: str) -> str | None:
+        """One order that ended this way (the first in the day), to look at."""
+        return next((order_id for order_id, ended in self.outcomes.items() if ended == outcome), None)
 
     @property
     def counts(self) -> Counter[str]:
@@ -462,6 +469,12 @@ class DayDriver:
         self.problems: list[str] = []
         self.invalid_rejections = 0
         self._lock = threading.Lock()
+        self._started = time.perf_counter()
+        # For the report: the shop's running orders per wave, and when each order was scanned, ordered and
+        # served (seconds since the day began; the virtual clock skips the timed waits, so these are the
+        # seconds the run took, not a conference's minutes).
+        self.timeline: list[tuple[int, str, int]] = []
+        self.moments: dict[str, dict[str, float]] = {}
 
     def _timeouts(self) -> float:
         from localcloud import program
@@ -476,6 +489,14 @@ class DayDriver:
         return customer + barista
 
     # ----------------------------------------------------------------------- helpers
+
+    def _moment(self, customer: Customer, what: str) -> None:
+        with self._lock:
+            self.moments.setdefault(customer.order_id, {})[what] = time.perf_counter() - self._started
+
+    def _sample_running(self, wave: Wave) -> None:
+        with self.cloud.recorder.paused():  # an observation of ours, not a request of the day
+            self.timeline.append((wave.index, wave.kind, self.running()))
 
     def _problem(self, text: str) -> None:
         with self._lock:
@@ -541,6 +562,7 @@ class DayDriver:
             )
             if answer.status_code == 200 and "orderId" in body:
                 self.order_ids[customer.order_id] = body["orderId"]
+                self._moment(customer, "scanned")
             else:
                 self._problem(f"customer {customer.order_id}: the scan answered {answer.status_code} {body}")
 
@@ -562,7 +584,9 @@ class DayDriver:
                 )
         if customer.body is not None:
             answer = self._manage(customer, "", customer.body, phone)
-            if answer["status"] != "SUCCEEDED":
+            if answer["status"] == "SUCCEEDED":
+                self._moment(customer, "ordered")
+            else:
                 self._problem(
                     f"order {customer.order_id}: the customer's {customer.body['drink']} was refused "
                     f"({answer['error']}: {answer['cause']})"
@@ -579,6 +603,8 @@ class DayDriver:
                     f"({answer['error']}: {answer['cause']})"
                 )
                 return
+        if customer.barista_actions and customer.barista_actions[-1] == "complete":
+            self._moment(customer, "served")
 
     # ----------------------------------------------------------------------- the day
 
@@ -601,6 +627,7 @@ class DayDriver:
                     self.wait_for_room(len(admitted), room_limit)
                     self._arrive(admitted)
                 self._quiet()
+                self._sample_running(wave)
                 self.progress("arrived", len(wave.customers) - len(admitted))
                 list(pool.map(self.customer_step, admitted))
                 self._quiet()
@@ -777,6 +804,9 @@ def _run_day(
         result.messages = Counter(topic_group(m.topic) for m in cloud.published()[published_before:])
         result.invalid_rejections = driver.invalid_rejections
         result.problems = list(driver.problems)
+        result.order_ids = dict(driver.order_ids)
+        result.timeline = list(driver.timeline)
+        result.moments = {order_id: dict(moments) for order_id, moments in driver.moments.items()}
         _observe(cloud, driver, plan, result, started_at, sales_before)
     result.seconds = time.perf_counter() - clock
     return result

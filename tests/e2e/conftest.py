@@ -105,7 +105,10 @@ def served() -> Iterator[Served]:
     from localcloud.serve import create_users, serving, settings_document
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)
-    with LocalCloud.running("local", served_config(), clock=VirtualClock()) as cloud, serving() as front:
+    with (
+        LocalCloud.running("local", served_config(), clock=VirtualClock()) as cloud,
+        serving(outputs=cloud.outputs) as front,
+    ):
         users = create_users(cloud.outputs["userPoolId"])
         settings = settings_document(cloud.outputs, front, users)
         clients = {role: AppClient.signed_in_as(settings, role) for role in users}
