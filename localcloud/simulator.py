@@ -931,6 +931,15 @@ def add_arguments(parser: Any) -> None:
         default=8,
         help="opening hours of each event day (1..24, default 8)",
     )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.html",
+        help="write the day as one self-contained HTML page of charts and two orders' journeys",
+    )
+    parser.add_argument(
+        "--details", action="store_true", help="print every table (sales, topics, dashboard, costs, month)"
+    )
 
 
 def command(args: Any, console: Any) -> int:
@@ -966,13 +975,79 @@ def command(args: Any, console: Any) -> int:
                 cloud, plan, workers=args.workers, progress=lambda _what, n: bar.advance(task, n)
             )
             bar.update(task, completed=args.orders)
+        with cloud.recorder.paused():
+            journeys = orders_to_look_at(cloud, result)
     # The month's fixed charges come from what the program declares with the config the day ran on: the
     # deploy's own evaluation of it.
     declared = cloud.program_run
     profile = bill.Profile.of_options(args.month_days, args.month_orders, args.month_hours)
     months = bill.months(bill.SimulatedDay.of(result), declared, bill.MonthPrices.load(), profile)
-    render(console, result, months=months)
+    if args.details:
+        render(console, result, months=months)
+    else:
+        render_summary(console, result, months)
+    for heading, order_id, _ in journeys:
+        console.print(f"{heading}: order {order_id}")
+    if args.report:
+        from localcloud import report
+
+        report.write(args.report, result, months, journeys)
+        console.print(f"The day as charts: {args.report}")
     return 0 if result.ok else 1
+
+
+LOOK_AT = (("A completed order", COMPLETED), ("An order whose customer timed out", CUSTOMER_TIMEOUT))
+
+
+def orders_to_look_at(cloud: Any, result: DayResult) -> list[tuple[str, str, list[Any]]]:
+    """One completed and one timed-out order with their journeys (from the all-events log)."""
+    from localcloud import journey
+
+    events = journey.log_events(cloud.client("logs"), cloud.outputs["allEventsLogGroup"])
+    return [
+        (heading, order_id, journey.steps(events, order_id))
+        for heading, outcome in LOOK_AT
+        if (order_id := result.order_of(outcome)) is not None
+    ]
+
+
+def render_summary(console: Any, result: DayResult, months: tuple[Any, Any]) -> None:
+    """What fits a screen: outcomes against the plan, the invariants, the cost per 1000 orders and the
+    month, each beside the workshop's design (`--details` prints every table)."""
+    from rich.table import Table
+
+    plan = result.plan
+    counts, expected = result.counts, plan.expected_outcomes()
+    outcomes = Table(title=f"The day: {len(plan.customers)} customers in {result.seconds:.1f} s")
+    for column in ("Outcome", "Orders", "Planned"):
+        outcomes.add_column(column, justify="left" if column == "Outcome" else "right")
+    for outcome in OUTCOMES:
+        outcomes.add_row(outcome, str(counts[outcome]), str(expected[outcome]))
+    outcomes.add_row("invalid drinks refused", str(result.invalid_rejections), str(plan.invalid_attempts))
+    console.print(outcomes)
+    completed = counts[COMPLETED]
+    prices = costs.PriceList.load()
+    ours = costs.price(result.usage, prices).total_usd
+    workshop = costs.price(costs.as_standard(result.usage, result.order_manager_runs), prices).total_usd
+    if completed:
+        console.print(
+            f"Cost per 1000 completed orders: {ours * 1000 / completed:.4f} USD "
+            f"(the workshop's design: {workshop * 1000 / completed:.4f} USD)"
+        )
+    mine, theirs = months
+    console.print(
+        f"The month ({mine.profile.describe()}): {mine.total_usd:.2f} USD "
+        f"(the workshop's: {theirs.total_usd:.2f} USD)"
+    )
+    if result.ok:
+        console.print(
+            f"[bold green]All invariants hold[/] (sales counted {result.total_sales}, no dead letter)."
+        )
+    else:
+        console.print(f"[bold red]{len(result.problems)} invariant(s) broken:")
+        for problem in result.problems:
+            console.print(f"[red]  - {problem}")
+    console.print("[dim]--details prints every table; --report FILE.html draws the day.")
 
 
 def _capacity(cloud: Any) -> int:

@@ -6,27 +6,23 @@ the gateway's own 401 and 403 (which it can only do when they carry CORS headers
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from localcloud.apps import AppClient
+from tests.e2e.browser import page_result
 from tests.e2e.conftest import CAPPUCCINO, eventually, served_config
 
 REPO = Path(__file__).resolve().parents[2]
 START_LIMIT_SECONDS = 180
-BROWSERS = ("chromium-headless-shell", "chromium", "chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -133,61 +129,12 @@ run().then(r => fetch("/result", {method: "POST", body: JSON.stringify(r)}),
 </script>"""
 
 
-def _browser() -> str | None:
-    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
-
-
 def test_a_page_on_another_origin_signs_in_and_calls_the_api_from_headless_chromium(outputs_file):
-    browser = _browser()
-    if browser is None:
-        message = "no headless Chromium: apt-get install chromium-headless-shell (.ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
     settings = json.loads(outputs_file.read_text())
-    results: list[dict[str, Any]] = []
-    arrived = threading.Event()
-
-    @Request.application
-    def page(request: Request) -> Response:
-        if request.path == "/result":
-            results.append(json.loads(request.get_data()))
-            arrived.set()
-            return Response("ok")
-        return Response(PAGE.replace("SETTINGS", json.dumps(settings)), content_type="text/html")
-
-    server = make_server("127.0.0.1", 0, page, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    chromium = subprocess.Popen(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            f"http://localhost:{server.server_port}/",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the browser's helper processes end with it
-    )
-    try:
-        assert arrived.wait(120), "the page never reported back"
-    finally:
-        os.killpg(chromium.pid, signal.SIGKILL)
-        chromium.wait()
-        server.shutdown()
-        shutil.rmtree(profile, ignore_errors=True)
-    [result] = results
+    page = PAGE.replace("SETTINGS", json.dumps(settings))
+    result, port = page_result({"/": lambda: Response(page, content_type="text/html")})
     assert "error" not in result, result
-    assert result["origin"] == f"http://localhost:{server.server_port}"
+    assert result["origin"] == f"http://localhost:{port}"
     assert (result["myOrders"], result["adminConfig"]) == (200, 200)
     assert isinstance(result["myOrdersBody"], list)
     assert {"config", "menu"} <= set(result["keys"])
