@@ -1,7 +1,8 @@
 """The typed stack configuration: every setting of the project, read once and validated before any resource.
 
 `SETTINGS` is the single contract. `Pulumi.yaml` declares the same keys (a test keeps them equal) and the
-README's reference table is generated from it (`python -m config --markdown`; a test fails if they drift).
+table of `docs/configuration.md` is generated from it (`python -m config --markdown`; a test fails if they
+drift).
 The machinery (`Setting`, the checks, parsing, `ConfigError`, the shared groups) is `stack_settings`.
 """
 
@@ -430,7 +431,7 @@ def from_pulumi() -> StackConfig:
 
 
 def markdown_table() -> str:
-    """The README's configuration reference, generated from `SETTINGS`."""
+    """The configuration reference (`docs/configuration.md`), generated from `SETTINGS`."""
     return stack_settings.markdown_table(SETTINGS)
 
 

@@ -2,7 +2,7 @@
 the settings groups both projects share, and the generated reference table.
 
 A project declares its settings as a tuple of `Setting`s (its single contract: `Pulumi.yaml` declares the
-same keys and the README's table is generated from it) and turns raw values into its own frozen config
+same keys and the docs' table is generated from it) and turns raw values into its own frozen config
 with `validate`. The shop's is `config.py`, the order fulfillment's `fulfillment/settings.py`.
 """
 
@@ -205,7 +205,7 @@ def pulumi_values(project: str, settings: Sequence[Setting]) -> tuple[str, dict[
 
 
 def markdown_table(settings: Sequence[Setting]) -> str:
-    """A README configuration reference, generated from a project's settings."""
+    """A configuration reference for the docs, generated from a project's settings."""
     rows = ["| Key | Type | Default | Meaning |", "|---|---|---|---|"]
     for s in settings:
         default = "*required*" if s.required else f"`{json.dumps(s.default)}`"

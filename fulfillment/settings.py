@@ -1,9 +1,9 @@
 """The order fulfillment's typed stack configuration, built with the shop's machinery (`stack_settings`).
 
 `SETTINGS` is this project's contract: `fulfillment/Pulumi.yaml` declares the same keys (a test keeps them
-equal) and the README's table is generated from it (`python -m fulfillment.settings --markdown`). The
-partner's API key is not a setting: it is the secret `usOrdersApiKey`, read with `require_secret` and
-never written to plain config, outputs or logs.
+equal) and the table in `docs/fulfillment.md` is generated from it (`python -m fulfillment.settings
+--markdown`). The partner's API key is not a setting: it is the secret `usOrdersApiKey`, read with
+`require_secret` and never written to plain config, outputs or logs.
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ def partner_api_key() -> pulumi.Output[str]:
 
 
 def markdown_table() -> str:
-    """The README's configuration reference of this project, generated from `SETTINGS`."""
+    """This project's configuration reference (`docs/fulfillment.md`), generated from `SETTINGS`."""
     return stack_settings.markdown_table(SETTINGS)
 
 

@@ -32,7 +32,7 @@ from localcloud import polling
 REPO = Path(__file__).resolve().parent.parent
 MINISTACK_PYTHON = Path(os.environ.get("MINISTACK_PYTHON", REPO / ".ministack" / "bin" / "python"))
 START_LIMIT_SECONDS = 120
-WAIT_LIMIT_SECONDS = 60
+WAIT_LIMIT_SECONDS = 180  # MiniStack starts each function as a process: slow on a busy machine
 CAPPUCCINO = {"drink": "Cappuccino", "modifiers": [], "icon": "barista-icons_cappuccino-alternative"}
 
 

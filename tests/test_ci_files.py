@@ -139,8 +139,10 @@ def test_the_longest_modules_handed_out_first_exist_and_are_not_reordered_by_xdi
 def test_every_deployed_stack_gets_each_declared_secret_from_its_committed_files():
     """CI previews and deploys from a clean checkout: a secret must come from the stack file, as an
     encrypted `secure:` value, or from a Pulumi ESC environment the stack file imports, whose creation
-    the README shows. A secret set by hand on one machine stops `preview` and `up` in CI."""
-    readme = (program.REPO_ROOT / "README.md").read_text()
+    the docs show. A secret set by hand on one machine stops `preview` and `up` in CI."""
+    readme = "".join(
+        path.read_text() for path in [program.REPO_ROOT / "README.md", *program.REPO_ROOT.glob("docs/*.md")]
+    )
     for project, stack in DEPLOYED:
         repo = program.project_dir(project)
         stack_file = program.yaml_file(repo / f"Pulumi.{stack}.yaml")

@@ -178,12 +178,12 @@ def test_stack_files_use_only_declared_keys():
         assert unknown == [], stack
 
 
-def test_readme_config_reference_matches_the_config_module():
-    readme = (program.REPO_ROOT / "README.md").read_text()
-    table = re.search(r"<!-- config-table:start -->\n(.*?)\n<!-- config-table:end -->", readme, re.S)
-    assert table, "README.md lost its generated configuration table markers"
+def test_the_configuration_reference_matches_the_config_module():
+    reference = (program.REPO_ROOT / "docs" / "configuration.md").read_text()
+    table = re.search(r"<!-- config-table:start -->\n(.*?)\n<!-- config-table:end -->", reference, re.S)
+    assert table, "docs/configuration.md lost its generated configuration table markers"
     assert table.group(1).strip() == config.markdown_table(), (
-        "README config table is stale: regenerate it with `python -m config --markdown`"
+        "docs/configuration.md is stale: regenerate its table with `python -m config --markdown`"
     )
 
 

@@ -1,5 +1,5 @@
 """The order fulfillment's stack configuration: built with the shop's machinery, so a bad value is refused
-the same way (stack, key, value, what is allowed); its Pulumi.yaml and README table match the code; and
+the same way (stack, key, value, what is allowed); its Pulumi.yaml and docs table match the code; and
 the partner's API key is a declared secret that no stack file holds in plain text."""
 
 from __future__ import annotations
@@ -121,14 +121,16 @@ def test_stack_files_use_only_declared_keys_and_never_hold_the_key_in_plain_text
         assert settings.API_KEY_SECRET not in ours, f"{stack} holds the partner's key in plain text"
 
 
-def test_readme_config_reference_matches_the_settings_module():
-    readme = (program.REPO_ROOT / "README.md").read_text()
+def test_the_fulfillment_docs_configuration_reference_matches_the_settings_module():
+    reference = (program.REPO_ROOT / "docs" / "fulfillment.md").read_text()
     table = re.search(
-        r"<!-- fulfillment-config-table:start -->\n(.*?)\n<!-- fulfillment-config-table:end -->", readme, re.S
+        r"<!-- fulfillment-config-table:start -->\n(.*?)\n<!-- fulfillment-config-table:end -->",
+        reference,
+        re.S,
     )
-    assert table, "README.md lost the fulfillment's generated configuration table markers"
+    assert table, "docs/fulfillment.md lost the generated configuration table markers"
     assert table.group(1).strip() == settings.markdown_table(), (
-        "README fulfillment config table is stale: `python -m fulfillment.settings --markdown` regenerates it"
+        "docs/fulfillment.md's table is stale: `python -m fulfillment.settings --markdown` regenerates it"
     )
 
 

@@ -64,7 +64,7 @@ def page_result(pages: dict[str, Callable[[], Response]]) -> tuple[dict[str, Any
             "--disable-sync",
             # Nothing leaves the machine: every name but localhost fails to resolve, so a page that needs
             # the network (a script from a CDN) cannot work here.
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             f"--user-data-dir={profile}",
             f"http://localhost:{server.server_port}/",
         ],

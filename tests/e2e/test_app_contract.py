@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import pytest
+import requests
 
 from localcloud.apps import AppClient
 from tests.e2e.conftest import CAPPUCCINO, eventually, order
@@ -228,6 +229,44 @@ def test_the_gateways_401_and_403_carry_cors_and_aws_message_over_http(served, a
         assert (answer.status_code, answer.json()) == (status, {"message": message})
         assert answer.headers["Access-Control-Allow-Origin"] == origin
         assert "Authorization" in answer.headers["Access-Control-Allow-Headers"]
+
+
+# --------------------------------------------------------------------------- an order's journey (staff)
+
+
+def test_the_staff_read_an_orders_journey_in_time_order_and_a_customer_is_refused(served, apps):
+    cloud = served.cloud
+    order_id = numbered(cloud, apps)
+    for action in ("make", "complete"):
+        path = f"/orders/{order_id}"
+        assert apps["barista"].call("PUT", "orders", "/orders/{id}", path, params={"action": action}).ok
+    cloud.settle()
+    admin, customer = apps["admin"].client, apps["customer"].client
+
+    def read(path: str = order_id, **headers: str) -> requests.Response:
+        return requests.get(served.settings["journey"] + path, headers=headers, timeout=30)
+
+    bearer = f"Bearer {admin.tokens['AccessToken']}"
+    steps = read(Authorization=bearer, Accept="application/json").json()["steps"]
+    kinds = [step["detail_type"] for step in steps]
+    for earlier, later in (
+        ("Validator.NewOrder", "OrderProcessor.WorkflowStarted"),
+        ("OrderProcessor.WorkflowStarted", "OrderManager.WaitingCompletion"),
+        ("OrderManager.WaitingCompletion", "OrderManager.MakeOrder"),
+        ("OrderManager.MakeOrder", "OrderManager.OrderCompleted"),
+    ):
+        assert kinds.index(earlier) < kinds.index(later), kinds
+    states = [step["state"] for step in steps]
+    assert "COMPLETED" in states and states.index("being made") < states.index("COMPLETED")
+    assert any(step["facts"].get("drink") == "Cappuccino" for step in steps)
+    page = read(Authorization=bearer)
+    assert page.headers["Content-Type"].startswith("text/html") and "COMPLETED" in page.text
+    assert order_id in page.text and "TaskToken" not in page.text
+
+    refused = read(Authorization=f"Bearer {customer.tokens['AccessToken']}")
+    assert (refused.status_code, "admin group" in refused.json()["message"]) == (403, True)
+    assert read().status_code == 401
+    assert read("no-such-order", Authorization=bearer).status_code == 404
 
 
 # --------------------------------------------------------------------------- D15: nothing secret, anywhere

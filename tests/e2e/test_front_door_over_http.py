@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-import requests
 
 from localcloud.apps import AppClient
 from tests.e2e.conftest import CAPPUCCINO, eventually, new_id, order
@@ -371,41 +370,3 @@ def test_every_signed_in_route_refuses_a_caller_without_a_token(customer, servic
     answer = customer.call(method, service, path.replace("{id}", "some-order"), token=None)
     assert answer.status_code == 401, answer.text
     assert answer.json() == {"message": "Unauthorized"}
-
-
-# --------------------------------------------------------------------------- an order's journey (staff)
-
-
-def test_the_staff_read_an_orders_journey_in_time_order_and_a_customer_is_refused(
-    served, admin, barista, customer
-):
-    cloud = served.cloud
-    order_id = numbered_order(cloud, customer, admin)
-    for action in ("make", "complete"):
-        assert act(barista, action, order_id).status_code == 200
-    cloud.settle()
-
-    def read(path: str = order_id, **headers: str) -> requests.Response:
-        return requests.get(served.settings["journey"] + path, headers=headers, timeout=30)
-
-    bearer = f"Bearer {admin.tokens['AccessToken']}"
-    steps = read(Authorization=bearer, Accept="application/json").json()["steps"]
-    kinds = [step["detail_type"] for step in steps]
-    for earlier, later in (
-        ("Validator.NewOrder", "OrderProcessor.WorkflowStarted"),
-        ("OrderProcessor.WorkflowStarted", "OrderManager.WaitingCompletion"),
-        ("OrderManager.WaitingCompletion", "OrderManager.MakeOrder"),
-        ("OrderManager.MakeOrder", "OrderManager.OrderCompleted"),
-    ):
-        assert kinds.index(earlier) < kinds.index(later), kinds
-    states = [step["state"] for step in steps]
-    assert "COMPLETED" in states and states.index("being made") < states.index("COMPLETED")
-    assert any(step["facts"].get("drink") == "Cappuccino" for step in steps)
-    page = read(Authorization=bearer)
-    assert page.headers["Content-Type"].startswith("text/html") and "COMPLETED" in page.text
-    assert order_id in page.text and "TaskToken" not in page.text
-
-    refused = read(Authorization=f"Bearer {customer.tokens['AccessToken']}")
-    assert (refused.status_code, "admin group" in refused.json()["message"]) == (403, True)
-    assert read().status_code == 401
-    assert read("no-such-order", Authorization=bearer).status_code == 404

@@ -5,7 +5,7 @@ failed. Without the Pulumi CLI, AWS credentials and SERVERLESSPRESSO_LIVE=1 it i
 
     SERVERLESSPRESSO_LIVE=1 AWS_PROFILE=sandbox .venv/bin/python -m pytest tests/live -ra
 
-What one run costs and what the deploying identity needs: README, "Prove it on a real account".
+What one run costs and what the deploying identity needs: docs/deploy.md, "Prove it on a real account".
 """
 
 from __future__ import annotations
