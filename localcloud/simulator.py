@@ -1041,7 +1041,7 @@ def render_summary(console: Any, result: DayResult, months: tuple[Any, Any]) -> 
     )
     if result.ok:
         console.print(
-            f"[bold green]All invariants hold[/] (sales counted {result.total_sales}, no dead letter)."
+            f"[bold green]All invariants hold.[/] Sales counted: {result.total_sales}; no dead letter."
         )
     else:
         console.print(f"[bold red]{len(result.problems)} invariant(s) broken:")
