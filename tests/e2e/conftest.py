@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
 
 WAIT_LIMIT_SECONDS = 30.0
 # Served stacks run on a virtual clock with long waits for people, so no outcome depends on machine speed.
@@ -116,6 +121,20 @@ def served() -> Iterator[Served]:
         clients["other"] = AppClient(settings, sign_in(settings, other.email, other.password))
         yield Served(cloud, settings, clients)
         assert_apps_heard_nothing_private(cloud)
+
+
+def run_cli(*arguments: str) -> subprocess.CompletedProcess:
+    """``python -m localcloud <arguments>`` in a process of its own, as a person runs it; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "localcloud", *arguments],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
 
 
 def new_id(prefix: str = "e2e") -> str:

@@ -5,8 +5,6 @@ gives the same day), not from the report."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -18,6 +16,7 @@ from components.data_stores import SEED_MENU
 from localcloud import report
 from localcloud.simulator import OUTCOMES, menu_from_item, plan_day
 from tests.e2e.browser import page_result
+from tests.e2e.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 ORDERS, SEED, CAPACITY = 50, 1, 20
@@ -47,16 +46,7 @@ document.getElementById("day").addEventListener("load", () => setTimeout(() => {
 def day() -> tuple[Path, str]:
     folder = Path(tempfile.mkdtemp(prefix="report-"))
     path = folder / "day.html"
-    command = ["simulate", f"--orders={ORDERS}", f"--seed={SEED}", f"--report={path}"]
-    done = subprocess.run(
-        [sys.executable, "-m", "localcloud", *command],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = run_cli("simulate", f"--orders={ORDERS}", f"--seed={SEED}", f"--report={path}")
     return path, done.stdout
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,12 +24,12 @@ from localcloud import program
 from localcloud.endpoint import EndpointStack
 from localcloud.second_opinion import (
     MINISTACK_PYTHON,
-    REPO,
     WAIT_LIMIT_SECONDS,
     Shop,
     eventually,
     running_ministack,
 )
+from tests.e2e.conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +51,8 @@ def installed_ministack() -> None:
 def deployed(url: str, *config: str) -> Shop:
     """The `local` stack deployed by the CLI in a process of its own, as a user runs it."""
     outputs = Path(tempfile.mkdtemp(prefix="endpoint-")) / "outputs.json"
-    command = ["up", "--stack=local", f"--endpoint-url={url}", f"--outputs-file={outputs}"]
-    done = subprocess.run(
-        [sys.executable, "-m", "localcloud", *command, *(f"--config={setting}" for setting in config)],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    settings = (f"--config={setting}" for setting in config)
+    run_cli("up", "--stack=local", f"--endpoint-url={url}", f"--outputs-file={outputs}", *settings)
     region = program.stack_config("local")["aws:region"]
     return Shop(EndpointStack(url, region, json.loads(outputs.read_text())))
 
