@@ -16,7 +16,9 @@ pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.9.9.9", "::1", "localhost", "::ffff:127.0.0.1"])
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.9.9.9", "::1", "localhost", "::ffff:127.0.0.1", b"localhost"]
+)
 def test_loopback_addresses_are_allowed(host):
     assert guard.is_loopback(host)
 

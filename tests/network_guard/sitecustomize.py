@@ -22,6 +22,8 @@ refused: list[str] = []  # this process's refusals, oldest first
 
 
 def is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", errors="replace")
     if not isinstance(host, str):
         return False
     if host.lower() in LOOPBACK_NAMES:
