@@ -17,16 +17,9 @@ from pathlib import Path
 from secrets import token_urlsafe
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from localcloud import materialize, program
 
 __all__ = ["EndpointStack", "deploy", "emulator_modules"]
-
-LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-# Every call to the one endpoint: StartSyncExecution's `sync-` host prefix would name another host.
-ONE_HOST = Config(inject_host_prefix=False)
 
 
 @dataclass
@@ -41,10 +34,8 @@ class EndpointStack:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            session = boto3.session.Session(region_name=self.region)
-            credentials = {} if session.get_credentials() is not None else LOCAL_CREDENTIALS
-            self._clients[service] = boto3.session.Session(region_name=self.region, **credentials).client(
-                service, endpoint_url=self.endpoint_url, config=ONE_HOST
+            self._clients[service] = materialize.endpoint_session(self.region).client(
+                service, endpoint_url=self.endpoint_url, config=materialize.ONE_HOST
             )
         return self._clients[service]
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import boto3
 import pulumi
+from botocore.config import Config
 
 from localcloud import program
 from localcloud.program import RecordingMocks
@@ -248,6 +249,21 @@ def _integration_response_args(response: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+# --------------------------------------------------------------------------- an endpoint over HTTP
+
+# Every call to the one endpoint: StartSyncExecution's `sync-` host prefix would name another host.
+ONE_HOST = Config(inject_host_prefix=False)
+
+
+def endpoint_session(region: str) -> boto3.session.Session:
+    """A session for an AWS-compatible endpoint: the environment's credentials, or any key when there are
+    none (an emulator takes any; without one boto3 would refuse to sign at all)."""
+    session = boto3.session.Session(region_name=region)
+    if session.get_credentials() is not None:
+        return session
+    return boto3.session.Session(region_name=region, aws_access_key_id="local", aws_secret_access_key="local")
+
+
 # --------------------------------------------------------------------------- the mocks
 
 
@@ -267,13 +283,8 @@ class MotoMocks(RecordingMocks):
         self.seen: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         session = boto3.session.Session(region_name=region)
-        if endpoint_url is not None and session.get_credentials() is None:
-            # An emulator takes any key; without one boto3 would refuse to sign at all.
-            session = boto3.session.Session(
-                region_name=region, aws_access_key_id="local", aws_secret_access_key="local"
-            )
         self._clients: dict[str, Any] = {}
-        self._session = session
+        self._session = session if endpoint_url is None else endpoint_session(region)
         if endpoint_url is not None:
             self.account_id = self.client("sts").get_caller_identity()["Account"]
         self._creators: dict[str, Callable[[str, dict[str, Any], Deployed | None], Answer]] = {
@@ -324,7 +335,10 @@ class MotoMocks(RecordingMocks):
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = self._session.client(
-                service, region_name=self.region, endpoint_url=self.endpoint_url
+                service,
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=ONE_HOST if self.endpoint_url else None,
             )
         return self._clients[service]
 
