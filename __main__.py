@@ -13,6 +13,7 @@ from components.identity import Identity
 from components.metrics_pipeline import MetricsPipeline
 from components.order_manager_service import OrderManagerService
 from components.order_processing import OrderProcessing
+from components.realtime_access import RealtimeAccess
 from components.rest_api import ApiGatewayAccount, ApiSettings
 from components.stack_base import stack_base
 from components.validator_service import QrSettings, ValidatorService
@@ -75,6 +76,7 @@ identity = Identity(
     password_sign_in=cfg.front_door.password_sign_in,
     email_source_arn=cfg.front_door.sign_up_email.source_arn,
     email_from=cfg.front_door.sign_up_email.sender,
+    staff_role=cfg.front_door.signed_in_realtime,
     opts=in_stack,
 )
 api_account = ApiGatewayAccount(
@@ -128,11 +130,19 @@ notifications = AppNotifications(
     bus_arn=events.bus_arn,
     event_source=cfg.shop.event_source,
     config_table_stream_arn=data.config_table.stream_arn,
-    identity=identity,
     function_settings=function_settings,
     delivery=delivery,
     stream_retry_attempts=cfg.delivery.async_retry_attempts,
     functions_dir=ROOT / "functions",
+    opts=in_stack,
+)
+realtime = RealtimeAccess(
+    "realtime-access",
+    mode=cfg.front_door.realtime_access,
+    identity=identity,
+    function_settings=function_settings,
+    api_settings=api_settings,
+    code_dir=ROOT / "functions" / "realtime_access",
     opts=in_stack,
 )
 app_settings = {
@@ -155,6 +165,8 @@ pulumi.export(
         lambda settings: display_app_uri(cfg.front_door.display_app_base_url, settings)
     ),
 )
+if realtime.endpoint is not None:
+    pulumi.export("APIGWEndpointRealtime", realtime.endpoint)
 pulumi.export("validatorTableName", validator_service.table.name)
 pulumi.export("eventBusName", events.bus_name)
 pulumi.export("eventBusArn", events.bus_arn)

@@ -37,6 +37,7 @@ PROJECT = "serverlesspresso"
 
 METRICS_SINKS = ("dynamodb", "cloudwatch")
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
+REALTIME_ACCESS = ("guests", "signedIn")
 
 
 def _base_url(value: str) -> str | None:
@@ -270,6 +271,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     API_GATEWAY_ACCOUNT_OWNER,
     Setting(
+        "realtimeAccess",
+        "string",
+        "Who may listen to the shop's IoT topics. `guests`: any identity-pool guest hears every topic (the "
+        "workshop's apps connect as guests). `signedIn`: guests hear the config topic only, the `admin` "
+        "group the staff topic, each customer its own topic, after `POST /realtime` attaches its IoT policy.",
+        "guests",
+        _one_of(REALTIME_ACCESS),
+    ),
+    Setting(
         "displayAppBaseUrl",
         "string",
         "Where the display app is hosted; the `DisplayAppURI` output hands it the stack's settings.",
@@ -317,6 +327,11 @@ class FrontDoor:
     display_app_base_url: str
     sign_up_email: SignUpEmail
     api_gateway_account_owner: bool
+    realtime_access: str = "guests"
+
+    @property
+    def signed_in_realtime(self) -> bool:
+        return self.realtime_access == "signedIn"
 
 
 @dataclass(frozen=True)
@@ -394,6 +409,7 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             display_app_base_url=parsed["displayAppBaseUrl"],
             sign_up_email=SignUpEmail(parsed["signUpEmailSourceArn"], parsed["signUpEmailFrom"]),
             api_gateway_account_owner=parsed["apiGatewayAccountOwner"],
+            realtime_access=parsed["realtimeAccess"],
         ),
         tags={"owner": parsed["owner"], "cost-center": parsed["costCenter"]},
     )

@@ -1,6 +1,6 @@
 """What the apps hear: every change of the shop's config becomes an event, and the events each kind of app
 reacts to are published to its IoT topic (the staff's, the customer's own, everyone's config topic). The
-identity pool's roles may connect, subscribe and receive on the shop's topics only."""
+identity pool's rights on those topics are `realtime_access`'s."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pulumi_aws as aws
 
 from components import iam
 from components.event_bus_rule import DeliveryPolicy, EventBusRule, FunctionTarget
-from components.identity import Identity
 from components.lambda_function import FunctionSettings, LambdaFunction
 
 TOPIC_PREFIX = "serverlesspresso-"
@@ -55,7 +54,6 @@ class AppNotifications(pulumi.ComponentResource):
         bus_arn: pulumi.Input[str],
         event_source: str,
         config_table_stream_arn: pulumi.Input[str],
-        identity: Identity,
         function_settings: FunctionSettings,
         delivery: DeliveryPolicy,
         stream_retry_attempts: int,
@@ -131,19 +129,5 @@ class AppNotifications(pulumi.ComponentResource):
                 opts=child,
             )
             self.publishers[audience] = publisher
-
-        # The apps connect as signed-in users or as guests: both may listen to the shop's topics only.
-        listen = iam.policy_document(
-            [
-                iam.allow("iot:Connect", iot_arn(f"client/{TOPIC_PREFIX}*")),
-                iam.allow("iot:Subscribe", iot_arn(f"topicfilter/{TOPIC_PREFIX}*")),
-                iam.allow("iot:Receive", iot_arn(f"topic/{TOPIC_PREFIX}*")),
-            ]
-        )
-        for kind, role in (
-            ("authenticated", identity.authenticated_role),
-            ("guest", identity.unauthenticated_role),
-        ):
-            aws.iam.RolePolicy(f"{name}-{kind}-listen", role=role.id, policy=listen, opts=child)
 
         self.register_outputs({"host": self.iot_endpoint})

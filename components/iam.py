@@ -28,6 +28,9 @@ AWS_MANDATED_WILDCARDS: Mapping[str, str] = {
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html (no
     # resource type); a stream's event source mapping needs it (AWSLambdaDynamoDBExecutionRole grants it).
     "dynamodb:ListStreams": "DynamoDB stream listing has no resource-level permissions",
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsiot.html: AttachPolicy's
+    # resource is the target (a certificate or thing group ARN); a Cognito identity id has no ARN.
+    "iot:AttachPolicy": "Attaching an IoT policy to a Cognito identity names no resource ARN",
 }
 
 # Actions a service performs without naming its source, so a resource policy cannot condition them on

@@ -47,8 +47,11 @@ class Identity(pulumi.ComponentResource):
         password_sign_in: bool,
         email_source_arn: str = "",
         email_from: str = "",
+        staff_role: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``staff_role``: signed-in members of the `admin` group take a role of their own, given by the
+        identity pool's rule on the ID token's ``cognito:groups`` (others take the authenticated role)."""
         super().__init__("serverlesspresso:identity:Identity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # Cognito's built-in e-mail sends 50 messages a day per account: a verified SES identity sends the
@@ -112,6 +115,10 @@ class Identity(pulumi.ComponentResource):
             opts=child,
         )
 
+        # `Logins` key of the user pool's ID tokens (GetId, GetCredentialsForIdentity), and with the app
+        # client the key of the pool's role mapping.
+        self.login_provider = self.user_pool.endpoint
+        self.login_provider_key = pulumi.Output.concat(self.user_pool.endpoint, ":", self.app_client.id)
         # The apps connect to IoT as guests too, so unauthenticated identities are allowed.
         self.identity_pool = aws.cognito.IdentityPool(
             f"{name}-identities",
@@ -136,6 +143,31 @@ class Identity(pulumi.ComponentResource):
             assume_role_policy=identity_role_trust(self.identity_pool.id, authenticated=False),
             opts=child,
         )
+        self.staff_role: aws.iam.Role | None = None
+        role_mappings = None
+        if staff_role:
+            self.staff_role = aws.iam.Role(
+                f"{name}-staff",
+                assume_role_policy=identity_role_trust(self.identity_pool.id, authenticated=True),
+                opts=child,
+            )
+            # Rule-based role mapping on the `cognito:groups` claim, `Contains` matching one group of several:
+            # https://docs.aws.amazon.com/cognito/latest/developerguide/role-based-access-control.html
+            role_mappings = [
+                {
+                    "identity_provider": self.login_provider_key,
+                    "type": "Rules",
+                    "ambiguous_role_resolution": "AuthenticatedRole",
+                    "mapping_rules": [
+                        {
+                            "claim": "cognito:groups",
+                            "match_type": "Contains",
+                            "value": ADMIN_GROUP,
+                            "role_arn": self.staff_role.arn,
+                        }
+                    ],
+                }
+            ]
         aws.cognito.IdentityPoolRoleAttachment(
             f"{name}-roles",
             identity_pool_id=self.identity_pool.id,
@@ -143,6 +175,7 @@ class Identity(pulumi.ComponentResource):
                 "authenticated": self.authenticated_role.arn,
                 "unauthenticated": self.unauthenticated_role.arn,
             },
+            role_mappings=role_mappings,
             opts=child,
         )
 

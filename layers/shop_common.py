@@ -1,9 +1,11 @@
 """What every shop function shares, shipped to them as a Lambda layer (`components/python_layer.py`):
-its settings from the environment, and strict reading of the EventBridge events it is given."""
+its settings from the environment, strict reading of the EventBridge events it is given, and who the
+caller of an API is."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,3 +76,12 @@ def readable_text(detail: Any, name: str, max_bytes: int) -> str | None:
         return text_field(detail, name, max_bytes)
     except MalformedEvent:
         return None
+
+
+ADMIN_GROUP = "admin"
+
+
+def is_admin(claims: Mapping[str, Any] | None) -> bool:
+    """API Gateway hands Cognito's groups over as text: ``admin``, or several, e.g. ``[admin, staff]``."""
+    groups = str((claims or {}).get("cognito:groups") or "")
+    return ADMIN_GROUP in re.split(r"[^A-Za-z0-9_-]+", groups)

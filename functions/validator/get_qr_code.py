@@ -11,8 +11,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from qr_codes import BucketRules, as_json, is_admin, new_bucket
-from shop_common import required_env
+from qr_codes import BucketRules, as_json, new_bucket
+from shop_common import is_admin, required_env
 
 logger = Logger()
 buckets = boto3.resource("dynamodb").Table(required_env("VALIDATOR_TABLE_NAME"))

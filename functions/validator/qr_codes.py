@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ADMIN_GROUP = "admin"
 CODE_ALPHABET = string.ascii_letters + string.digits
 MAX_TOKEN_LENGTH = 64
 
@@ -59,12 +57,6 @@ def new_bucket(rules: BucketRules, now_ms: int) -> dict[str, Any]:
         "end_full": _iso(end),
         "availableTokens": rules.tokens_per_bucket,
     }
-
-
-def is_admin(claims: Mapping[str, Any] | None) -> bool:
-    """API Gateway hands Cognito's groups over as text: ``admin``, or several, e.g. ``[admin, staff]``."""
-    groups = str((claims or {}).get("cognito:groups") or "")
-    return ADMIN_GROUP in re.split(r"[^A-Za-z0-9_-]+", groups)
 
 
 def plausible_token(token: str) -> bool:

@@ -1,5 +1,5 @@
 """AppNotifications as the program declares it: the config stream mapping, one publisher per audience with
-its rule and its own topics, the identity pool's listening rights, and the display app's settings URI."""
+its rule and its own topics, and the display app's settings URI."""
 
 from __future__ import annotations
 
@@ -74,22 +74,6 @@ def test_each_audience_has_a_publisher_allowed_only_its_topics_behind_the_rule_o
     )
     assert pattern["detail-type"] == [{"prefix": p} for p in prefixes]
     assert pattern["source"] == ["awsserverlessda.serverlesspresso"]
-
-
-@pytest.mark.parametrize("kind", ["authenticated", "guest"])
-def test_the_apps_may_connect_subscribe_and_receive_on_the_shop_topics_only(dev, kind):
-    assert _statements(dev, f"app-notifications-{kind}-listen") == [
-        {"Effect": "Allow", "Action": ["iot:Connect"], "Resource": [TOPIC_ARN + "client/serverlesspresso-*"]},
-        {
-            "Effect": "Allow",
-            "Action": ["iot:Subscribe"],
-            "Resource": [TOPIC_ARN + "topicfilter/serverlesspresso-*"],
-        },
-        {"Effect": "Allow", "Action": ["iot:Receive"], "Resource": [TOPIC_ARN + "topic/serverlesspresso-*"]},
-    ]
-    role = dev.named("app-notifications-" + kind + "-listen").inputs["role"]
-    expected = "shop-identity-authenticated" if kind == "authenticated" else "shop-identity-guest"
-    assert role == dev.named(expected).id
 
 
 def test_the_iot_host_is_the_accounts_ats_data_endpoint(dev):

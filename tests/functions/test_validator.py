@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+import shop_common
 
 from localcloud.emulator.lambda_runtime import load_module
 
@@ -92,7 +93,7 @@ def test_a_bucket_spans_one_interval_and_carries_a_fresh_code_of_the_configured_
     [("admin", True), ("[staff, admin]", True), ("admin,staff", True), ("notadmin", False), ("", False)],
 )
 def test_only_the_admin_group_counts_as_admin_however_api_gateway_lists_the_groups(groups, admin):
-    assert qr_codes.is_admin({"cognito:groups": groups}) is admin
+    assert shop_common.is_admin({"cognito:groups": groups}) is admin
 
 
 def test_get_qr_code_is_refused_to_customers_and_gives_admins_one_stable_bucket(validator, lambda_context):
