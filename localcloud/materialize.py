@@ -330,6 +330,7 @@ class MotoMocks(RecordingMocks):
             "aws:kms/key:Key": self._kms_key,
             "aws:sns/topicSubscription:TopicSubscription": self._topic_subscription,
             "aws:cloudwatch/logMetricFilter:LogMetricFilter": self._log_metric_filter,
+            "aws:iot/policy:Policy": self._iot_policy,
         }
 
     def client(self, service: str) -> Any:
@@ -830,6 +831,16 @@ class MotoMocks(RecordingMocks):
         attributes = {"KmsMasterKeyId": inputs["kmsMasterKeyId"]} if inputs.get("kmsMasterKeyId") else {}
         arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         return arn, {**inputs, "name": name, "arn": arn}
+
+    def _iot_policy(self, name: str, inputs: dict[str, Any], prior: Deployed | None) -> Answer:
+        iot = self.client("iot")
+        policy_name = inputs.get("name") or name
+        if prior is None:
+            answer = iot.create_policy(policyName=policy_name, policyDocument=inputs["policy"])
+        else:
+            iot.create_policy_version(policyName=policy_name, policyDocument=inputs["policy"], setAsDefault=True)
+            answer = iot.get_policy(policyName=policy_name)
+        return policy_name, {**inputs, "name": policy_name, "arn": answer["policyArn"]}
 
     # ----------------------------------------------------------------------- API Gateway (REST v1)
     # moto has no UpdateIntegration/UpdateMethod/UpdateIntegrationResponse/UpdateResource, re-putting a

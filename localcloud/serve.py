@@ -22,6 +22,7 @@ import logging
 import queue
 import re
 import secrets
+import shutil
 import signal
 import threading
 from collections.abc import Iterator, Mapping
@@ -53,11 +54,13 @@ class User:
 
 
 class FrontDoor:
-    """The two servers of one served stack; `local_url` maps an API's AWS URL to its local one."""
+    """The two servers of one served stack, and its IoT device gateway (None without mosquitto);
+    `local_url` maps an API's AWS URL to its local one."""
 
-    def __init__(self, api_server: BaseWSGIServer, aws_server: BaseWSGIServer):
+    def __init__(self, api_server: BaseWSGIServer, aws_server: BaseWSGIServer, gateway: Any = None):
         self._api_server = api_server
         self._aws_server = aws_server
+        self.gateway = gateway
         self.api_base = f"http://{HOST}:{api_server.server_port}/"
         self.iot_feed = f"{self.api_base}{IOT_FEED_PATH.strip('/')}/"
         self.journey = f"{self.api_base}{JOURNEY_PATH.strip('/')}/"
@@ -70,11 +73,15 @@ class FrontDoor:
         return f"{self.api_base}{match['api']}/{match['stage']}/"
 
     def outputs(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
-        """The stack's outputs with every API endpoint replaced by its local URL."""
-        return {
+        """The stack's outputs with every API endpoint replaced by its local URL, and the IoT ``host`` by
+        the device gateway's ``127.0.0.1:<port>``."""
+        local = {
             key: self.local_url(value) if isinstance(value, str) and EXECUTE_API.match(value) else value
             for key, value in outputs.items()
         }
+        if self.gateway is not None and "host" in local:
+            local["host"] = self.gateway.address
+        return local
 
 
 def _event(message: Any) -> bytes:
@@ -208,6 +215,7 @@ def serving(
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto's server mode, as its ThreadedMotoServer builds it, on a loop that stops within 50 ms: with
     # the library's half-second poll every served stack took up to a second to shut down.
+    gateway = _device_gateway() if outputs and "userPoolId" in outputs else None
     aws_app = DomainDispatcherApplication(create_backend_app)
     aws = make_server(HOST, aws_port, aws_app, threaded=True, request_handler=MotoRequestHandler)
     stopped = threading.Event()
@@ -216,11 +224,36 @@ def serving(
         mounts[JOURNEY_PATH] = journey_app(outputs)
     app = DispatcherMiddleware(rest_api_app(), mounts)
     api = make_server(HOST, api_port, app, threaded=True)
-    with _served(aws, "localcloud-aws-endpoint"), _served(api, "localcloud-rest-apis"):
-        try:
-            yield FrontDoor(api, aws)
-        finally:
-            stopped.set()  # ends the IoT feeds' streams before the API server waits for its requests
+    try:
+        with _served(aws, "localcloud-aws-endpoint"), _served(api, "localcloud-rest-apis"):
+            try:
+                yield FrontDoor(api, aws, gateway)
+            finally:
+                stopped.set()  # ends the IoT feeds' streams before the API server waits for its requests
+    finally:
+        if gateway is not None:
+            gateway.stop()
+
+
+MOSQUITTO = ("mosquitto", "/usr/sbin/mosquitto")
+
+
+def mosquitto() -> str | None:
+    """Debian's mosquitto (``/usr/sbin`` is not on every user's PATH)."""
+    return next((found for name in MOSQUITTO if (found := shutil.which(name))), None)
+
+
+def _device_gateway() -> Any:
+    """The IoT device gateway in front of mosquitto; None (the apps' realtime is then off) without it."""
+    from localcloud.emulator.iot import DeviceGateway
+
+    executable = mosquitto()
+    if executable is None:
+        logging.getLogger(__name__).warning(
+            "No mosquitto: no app can connect to IoT (apt-get install mosquitto); the SSE feed still runs"
+        )
+        return None
+    return DeviceGateway(executable)
 
 
 def create_users(user_pool_id: str, domain: str = "serverlesspresso.local") -> dict[str, User]:
@@ -236,14 +269,20 @@ def create_users(user_pool_id: str, domain: str = "serverlesspresso.local") -> d
 
 
 def settings_document(outputs: Mapping[str, Any], front: FrontDoor, users: Mapping[str, User]) -> dict:
-    """What the outputs file holds: scripts may rely on these keys."""
-    return {
+    """What the outputs file holds: scripts may rely on these keys. With the device gateway,
+    ``iotCertificate`` is the file of its self-signed certificate (what a client trusts) and
+    ``iotCertificateSpki`` its public key's SHA-256 (Chromium's ``--ignore-certificate-errors-spki-list``)."""
+    document = {
         "outputs": front.outputs(outputs),
         "awsEndpoint": front.aws_endpoint,
         "iotFeed": front.iot_feed,
         "journey": front.journey,
         "users": {role: user.as_json() for role, user in users.items()},
     }
+    if front.gateway is not None:
+        document["iotCertificate"] = str(front.gateway.certificate)
+        document["iotCertificateSpki"] = front.gateway.spki_sha256
+    return document
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -283,6 +322,8 @@ def command(args: argparse.Namespace, console: Any) -> int:
                 console.print(f"{key}: {url}")
         console.print(f"AWS endpoint (boto3 / aws --endpoint-url): {front.aws_endpoint}")
         if has_apps:
+            if front.gateway is not None:
+                console.print(f"IoT (MQTT over wss, SigV4): wss://{front.gateway.address}/mqtt")
             console.print(f"IoT topics as server-sent events: curl -N {front.iot_feed}serverlesspresso-admin")
             console.print(f"An order's journey (staff token): {front.journey}<orderId>")
         for role, user in users.items():

@@ -23,8 +23,16 @@ carries ``sub``, ``client_id``, ``token_use: access``, ``scope: aws.cognito.sign
    "Incorrect username or password.". Written here because no maintained package on PyPI holds the server
    side of Cognito's variant; the tests' client side is pycognito's ``AWSSRP``.
 
-Not modelled: the identity pool's role attachment has no effect on the credentials moto hands out; token
-revocation; e-mail delivery of verification codes; how old an SRP timestamp may be.
+5. Identity pools hand out credentials as Cognito does (moto answered one fixed key for anyone): ``GetId``
+   with ``Logins`` checks the user pool's ID token (signature, issuer, ``aud`` = the pool's app client,
+   ``token_use: id``) and gives one user the same identity every time; without ``Logins`` a new guest
+   identity, refused when the pool admits no guests. ``GetCredentialsForIdentity`` takes the role as the
+   pool's roles and rule-based role mappings say (the first rule whose claim matches; ``Contains`` on a
+   list claim such as ``cognito:groups`` means one element equals the value, stricter than a substring),
+   asks a signed-in identity for its token again, and issues fresh keys valid for an hour. What each key was
+   issued for (identity, role, expiry) is kept (`issued_credentials`): IoT's device gateway decides by it.
+
+Not modelled: token revocation; e-mail delivery of verification codes; how old an SRP timestamp may be.
 
 Tests: ``tests/localcloud/test_emulator_cognito.py``.
 """
@@ -32,6 +40,7 @@ Tests: ``tests/localcloud/test_emulator_cognito.py``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import hashlib
 import hmac
@@ -39,7 +48,8 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +58,27 @@ from joserfc.errors import JoseError
 
 from localcloud.emulator.core import client, run_once
 
-__all__ = ["InvalidToken", "Tokens", "create_user", "install", "issuer", "sign_in", "verify_token"]
+__all__ = [
+    "InvalidToken",
+    "IssuedCredentials",
+    "Tokens",
+    "create_user",
+    "expire_credentials",
+    "install",
+    "issued_credentials",
+    "issuer",
+    "sign_in",
+    "verify_token",
+]
 
 
 @run_once
 def install() -> None:
-    """Answer Set/GetIdentityPoolRoles and check SRP proofs; safe to call any number of times."""
+    """Answer Set/GetIdentityPoolRoles, check SRP proofs and issue identity credentials; safe to call any
+    number of times."""
     _patch_identity_pool_roles()
     _patch_srp()
+    _patch_identity_credentials()
 
 
 # --------------------------------------------------------------------------- gap 1: identity pool roles
@@ -294,6 +317,207 @@ def verify_token(token: str, user_pool_arns: Sequence[str], *, now: int | None =
     except (JoseError, ValueError) as error:
         raise InvalidToken(str(error)) from error
     return dict(decoded.claims)
+
+
+# --------------------------------------------------------------------------- gap 5: identity credentials
+
+CREDENTIALS_SECONDS = 3600  # what GetCredentialsForIdentity issues (one hour)
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """One set of identity-pool credentials: whose, for which role, until when (epoch seconds)."""
+
+    access_key_id: str
+    secret_key: str
+    session_token: str
+    identity_id: str
+    identity_pool_id: str
+    role_arn: str
+    authenticated: bool
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class _PoolIdentity:
+    pool_id: str
+    provider: str | None  # the Logins key of a signed-in identity; None for a guest
+    subject: str | None
+
+
+def _identity_state(backend: Any) -> dict[str, Any]:
+    return backend.__dict__.setdefault(
+        "localcloud_identities", {"identities": {}, "by_subject": {}, "credentials": {}}
+    )
+
+
+def _not_authorized(message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError("NotAuthorizedException", message)
+
+
+def _login_claims(backend: Any, pool: Any, logins: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The one login of this pool's user pools and its verified ID-token claims."""
+    providers = {p["ProviderName"]: p["ClientId"] for p in pool.cognito_identity_providers}
+    if len(logins) != 1:
+        raise _not_authorized("Invalid login token. Exactly one login is accepted here.")
+    [(provider, token)] = logins.items()
+    if provider not in providers:
+        raise _not_authorized(f"Invalid login token. {provider} is not a provider of this identity pool.")
+    region, _, pool_id = provider.partition(".amazonaws.com/")
+    region = region.removeprefix("cognito-idp.")
+    arn = f"arn:aws:cognito-idp:{region}:{backend.account_id}:userpool/{pool_id}"
+    try:
+        claims = verify_token(token, [arn])
+    except InvalidToken as error:
+        raise _not_authorized(f"Invalid login token. {error}") from error
+    if claims.get("token_use") != "id" or claims.get("aud") != providers[provider]:
+        raise _not_authorized("Invalid login token. Not an ID token of this pool's app client.")
+    return provider, claims
+
+
+def _rule_matches(rule: dict[str, Any], claims: dict[str, Any]) -> bool:
+    value, wanted = claims.get(rule["Claim"]), rule["Value"]
+    values = [str(v) for v in value] if isinstance(value, list) else [] if value is None else [str(value)]
+    match rule["MatchType"]:
+        case "Equals":
+            return values == [wanted]
+        case "NotEqual":
+            return values != [wanted]
+        case "StartsWith":
+            return any(v.startswith(wanted) for v in values)
+        case "Contains":
+            return wanted in values if isinstance(value, list) else any(wanted in v for v in values)
+    return False
+
+
+def _role_for(backend: Any, pool_id: str, provider: str | None, claims: dict[str, Any]) -> str:
+    attachment = backend.__dict__.get("localcloud_pool_roles", {}).get(pool_id, {})
+    roles, mappings = attachment.get("Roles", {}), attachment.get("RoleMappings", {})
+    if provider is not None:
+        mapping = mappings.get(f"{provider}:{claims.get('aud')}")
+        if mapping and mapping.get("Type") == "Rules":
+            rules = mapping.get("RulesConfiguration", {}).get("Rules", [])
+            chosen = next((rule["RoleARN"] for rule in rules if _rule_matches(rule, claims)), None)
+            if chosen:
+                return chosen
+            if mapping.get("AmbiguousRoleResolution") == "Deny":
+                raise _not_authorized("No rule of the role mapping matched the token.")
+    role = roles.get("authenticated" if provider is not None else "unauthenticated")
+    if not role:
+        from moto.core.exceptions import JsonRESTError
+
+        raise JsonRESTError(
+            "InvalidIdentityPoolConfigurationException", "The pool has no role for this identity."
+        )
+    return role
+
+
+def _patch_identity_credentials() -> None:
+    from moto.cognitoidentity.exceptions import ResourceNotFoundError
+    from moto.cognitoidentity.responses import CognitoIdentityResponse
+
+    def get_id(self: Any) -> str:
+        backend = self.backend
+        pool_id = self._get_param("IdentityPoolId")
+        pool = backend.identity_pools.get(pool_id)
+        if pool is None:
+            raise ResourceNotFoundError(pool_id)
+        state = _identity_state(backend)
+        logins = self._get_param("Logins") or {}
+        if logins:
+            provider, claims = _login_claims(backend, pool, logins)
+            key = (pool_id, provider, claims["sub"])
+            identity_id = state["by_subject"].get(key)
+            if identity_id is None:
+                identity_id = f"{backend.region_name}:{uuid.uuid4()}"
+                state["by_subject"][key] = identity_id
+                state["identities"][identity_id] = _PoolIdentity(pool_id, provider, claims["sub"])
+                backend.pools_identities[pool_id]["Identities"].append({"IdentityId": identity_id})
+        else:
+            if not pool.allow_unauthenticated_identities:
+                raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
+            identity_id = f"{backend.region_name}:{uuid.uuid4()}"
+            state["identities"][identity_id] = _PoolIdentity(pool_id, None, None)
+            backend.pools_identities[pool_id]["Identities"].append({"IdentityId": identity_id})
+        return json.dumps({"IdentityId": identity_id})
+
+    def get_credentials_for_identity(self: Any) -> str:
+        backend = self.backend
+        identity_id = self._get_param("IdentityId")
+        state = _identity_state(backend)
+        identity = state["identities"].get(identity_id)
+        if identity is None:
+            raise ResourceNotFoundError(f"Identity '{identity_id}' not found.")
+        claims: dict[str, Any] = {}
+        logins = self._get_param("Logins") or {}
+        if identity.provider is not None:
+            pool = backend.identity_pools[identity.pool_id]
+            if not logins:
+                raise _not_authorized(
+                    "Invalid login token. This identity is signed in: its login is required."
+                )
+            provider, claims = _login_claims(backend, pool, logins)
+            if (provider, claims["sub"]) != (identity.provider, identity.subject):
+                raise _not_authorized("Invalid login token. The login is not this identity's.")
+        elif logins:
+            raise _not_authorized("Invalid login token. A guest identity takes no login here.")
+        role = _role_for(backend, identity.pool_id, identity.provider, claims)
+        issued = IssuedCredentials(
+            access_key_id="ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+            secret_key=secrets.token_urlsafe(30),
+            session_token=secrets.token_urlsafe(96),
+            identity_id=identity_id,
+            identity_pool_id=identity.pool_id,
+            role_arn=role,
+            authenticated=identity.provider is not None,
+            expires_at=time.time() + CREDENTIALS_SECONDS,
+        )
+        state["credentials"][issued.access_key_id] = issued
+        return json.dumps(
+            {
+                "IdentityId": identity_id,
+                "Credentials": {
+                    "AccessKeyId": issued.access_key_id,
+                    "SecretKey": issued.secret_key,
+                    "SessionToken": issued.session_token,
+                    "Expiration": issued.expires_at,
+                },
+            }
+        )
+
+    CognitoIdentityResponse.get_id = get_id
+    CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity
+
+
+_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def _identity_backends() -> Iterator[Any]:
+    from moto.cognitoidentity.models import cognitoidentity_backends
+
+    for account in list(cognitoidentity_backends):
+        yield from list(cognitoidentity_backends[account].values())
+
+
+def issued_credentials(access_key_id: str) -> IssuedCredentials | None:
+    """What GetCredentialsForIdentity issued this key for (None: no identity pool issued it)."""
+    for backend in _identity_backends():
+        issued = _identity_state(backend)["credentials"].get(access_key_id)
+        if issued is not None:
+            return issued
+    return None
+
+
+def expire_credentials(access_key_id: str) -> None:
+    """Tests: the key as it is an hour after it was issued."""
+    for backend in _identity_backends():
+        credentials = _identity_state(backend)["credentials"]
+        if access_key_id in credentials:
+            credentials[access_key_id] = dataclasses.replace(
+                credentials[access_key_id], expires_at=time.time() - 1
+            )
 
 
 # --------------------------------------------------------------------------- helpers
