@@ -227,7 +227,7 @@ class RealtimeClient:
         )
         client.tls_set(ca_certs=settings["iotCertificate"])
         client.on_connect = self._on_connect
-        client.on_disconnect = lambda *_: self.closed.set()
+        client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         self._client = client
@@ -242,6 +242,11 @@ class RealtimeClient:
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self.connect_code = reason
         self._connected.set()
+
+    def _on_disconnect(self, *_: Any) -> None:
+        with self._acked:
+            self.closed.set()
+            self._acked.notify_all()
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         try:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,6 +125,51 @@ def served() -> Iterator[Served]:
         clients["other"] = AppClient(settings, sign_in(settings, other.email, other.password))
         yield Served(cloud, settings, clients)
         assert_apps_heard_nothing_private(cloud)
+
+
+SERVE_START_LIMIT_SECONDS = 180
+
+
+@contextmanager
+def serve_process(**overrides: str) -> Iterator[Path]:
+    """`python -m localcloud serve` as a person starts it, in a process of its own (the served config plus
+    `overrides`); yields its outputs file once it exists, then stops it with SIGTERM and checks it ended
+    cleanly."""
+    folder = Path(tempfile.mkdtemp(prefix="serve-"))
+    path = folder / "outputs.json"
+    config = [f"--config={key}={value}" for key, value in {**served_config(), **overrides}.items()]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "serve",
+            "--stack=local",
+            "--port=0",
+            f"--outputs-file={path}",
+            *config,
+        ],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=(folder / "serve.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        eventually(
+            lambda: path.exists() or process.poll() is not None,
+            "serve to write its outputs",
+            SERVE_START_LIMIT_SECONDS,
+        )
+        assert process.poll() is None, (folder / "serve.log").read_text()
+        yield path
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=120)
+        log = (folder / "serve.log").read_text()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert code == 0, log
+    assert "Stopping." in log
 
 
 def run_cli(*arguments: str) -> subprocess.CompletedProcess:

@@ -1,178 +1,217 @@
-"""What the apps hear, over the served stack: scenario 18 (the display, barista and customer apps follow an
-order on their IoT topics, each event once and in order, none with a workflow's task token), scenario 1
-through `PUT /store`, and a publisher that keeps failing ends in its dead-letter queue, which raises the
-alarm."""
+"""Realtime as the apps connect: identity-pool credentials, then MQTT 3.1.1 over a secure WebSocket to the
+served stack's IoT ``host`` with a SigV4-signed URL, through the device gateway that decides as AWS IoT does.
+
+`serve` runs in a process of its own with ``realtimeAccess=signedIn`` and the clients read only its
+outputs file; the `guests` default is checked on the shared in-process stack."""
 
 from __future__ import annotations
 
 import json
-import threading
+import os
+import ssl
+from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 import requests
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
-from tests.e2e.conftest import (
-    CAPPUCCINO,
-    counter,
-    detail_types,
-    eventually,
-    finished,
-    logged_events,
-    new_id,
-    order,
-    visited_states,
-)
+from localcloud.apps import AppClient, RealtimeClient, identity_credentials, signed_mqtt_path
+from localcloud.serve import mosquitto
+from tests.e2e.conftest import CAPPUCCINO, eventually, new_id, serve_process
 
-ADMIN_TOPIC, CONFIG_TOPIC = "serverlesspresso-admin", "serverlesspresso-config"
-# SYSTEM §2: the events of one order on the staff's topic, and on the customer's own topic.
-ADMIN_JOURNEY = [
-    "Validator.NewOrder",
+STAFF, CONFIG = "serverlesspresso-admin", "serverlesspresso-config"
+JOURNEY = (
     "OrderProcessor.WorkflowStarted",
-    "OrderProcessor.WaitingCompletion",
     "OrderManager.WaitingCompletion",
     "OrderManager.MakeOrder",
     "OrderManager.OrderCompleted",
-    "OrderProcessor.orderFinished",
-]
-USER_JOURNEY = ADMIN_JOURNEY[1:]
+)
 
 
-@pytest.fixture
-def cloud(served):
-    return served.cloud
+def _require_mosquitto() -> None:
+    if mosquitto() is None:
+        message = "no mosquitto: apt-get install mosquitto (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
-def clients(served) -> tuple[Any, Any, Any]:
-    return served.clients["admin"], served.clients["barista"], served.clients["customer"]
+@pytest.fixture(scope="module")
+def settings() -> Iterator[dict[str, Any]]:
+    _require_mosquitto()
+    with serve_process(realtimeAccess="signedIn") as path:
+        yield json.loads(path.read_text())
 
 
-def of_order(cloud, topic: str, order_id: str) -> list[dict[str, Any]]:
-    return [m.payload for m in cloud.published(topic) if m.payload["detail"].get("orderId") == order_id]
+def _customer_topic(client: AppClient) -> str:
+    return f"serverlesspresso-user-{client.user_id}"
 
 
-def scan(admin, customer) -> tuple[str, int]:
-    bucket = admin.call("GET", "validator", "/qr-code").json()["bucket"]
-    answer = customer.call("POST", "validator", "/qr-code", params={"token": bucket["last_code"]})
-    assert answer.status_code == 200, answer.text
-    return answer.json()["orderId"], bucket["availableTokens"]
-
-
-def test_scenario_18_the_apps_follow_an_order_on_their_topics_each_event_once_in_order(served, cloud):
-    admin, barista, customer = clients(served)
-    order_id, tokens_before = scan(admin, customer)
-    second_id, _ = scan(admin, customer)
-    eventually(lambda: (order(cloud, order_id) or {}).get("TaskToken"), "the order parked")
-    assert customer.call("PUT", "orders", f"/orders/{order_id}", json=CAPPUCCINO).status_code == 200
-    eventually(lambda: (order(cloud, order_id) or {}).get("orderNumber"), "the order numbered")
-    assert barista.call("PUT", "orders", f"/orders/{order_id}", params={"action": "make"}).status_code == 200
-    assert (
-        barista.call("PUT", "orders", f"/orders/{order_id}", params={"action": "complete"}).status_code == 200
+def _attach(settings: dict[str, Any], client: AppClient, id_token: str | None = None) -> requests.Response:
+    return requests.post(
+        settings["outputs"]["APIGWEndpointRealtime"] + "/realtime",
+        headers={"Authorization": f"Bearer {client.tokens['AccessToken']}"},
+        json={"idToken": id_token or client.tokens["IdToken"]},
+        timeout=30,
     )
-    eventually(
-        lambda: "OrderProcessor.orderFinished" in [m["type"] for m in of_order(cloud, ADMIN_TOPIC, order_id)],
-        "the order finished on the admin topic",
+
+
+def _listener(settings: dict[str, Any], client: AppClient | None, name: str) -> RealtimeClient:
+    """A connected app: signed in (its IoT policy attached first) or, without a client, a guest."""
+    if client is not None:
+        assert _attach(settings, client).status_code == 200
+    credentials = identity_credentials(settings, client.tokens["IdToken"] if client else None)
+    listener = RealtimeClient(settings, credentials, f"serverlesspresso-{name}-{new_id()}")
+    assert listener.connected(), f"{name} could not connect: {listener.connect_code}"
+    return listener
+
+
+def _types(messages: list[Any]) -> list[str]:
+    return [message["type"] for message in messages]
+
+
+def test_the_outputs_name_the_device_gateway_and_describe_endpoint_agrees(settings):
+    host = settings["outputs"]["host"]
+    assert host.startswith("127.0.0.1:")
+    iot = boto3.client(
+        "iot",
+        endpoint_url=settings["awsEndpoint"],
+        region_name=settings["outputs"]["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
-    cloud.settle()
-
-    assert [m["type"] for m in of_order(cloud, ADMIN_TOPIC, order_id)] == ADMIN_JOURNEY
-    user_topic = f"serverlesspresso-user-{customer.user_id}"
-    assert [m["type"] for m in of_order(cloud, user_topic, order_id)] == USER_JOURNEY
-    # The display counts the drinks left down with every scan.
-    remaining = [
-        m.payload["detail"]["bucket"]["availableTokens"]
-        for m in cloud.published(ADMIN_TOPIC)
-        if m.payload["type"] == "Validator.NewOrder"
-        and m.payload["detail"]["orderId"] in (order_id, second_id)
-    ]
-    assert remaining == [tokens_before - 1, tokens_before - 2]
-    # Nobody else's topic heard of this order.
-    other_topics = {m.topic for m in cloud.published() if m.payload["detail"].get("orderId") == order_id}
-    assert other_topics == {ADMIN_TOPIC, user_topic}
-    # Each of the order's two parked tasks went out on the bus with its token, and no app heard either.
-    tokens = {e["detail"]["TaskToken"] for e in logged_events(cloud, order_id) if "TaskToken" in e["detail"]}
-    assert len(tokens) == 2
-    heard = json.dumps([m.payload for m in cloud.published()])
-    assert [token for token in tokens if token in heard] == []
+    assert iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"] == host
 
 
-def test_the_served_feed_streams_a_topic_as_server_sent_events(served, cloud):
-    admin, _, customer = clients(served)
-    received: list[dict[str, Any]] = []
-    connected = threading.Event()
-
-    def listen() -> None:
-        with requests.get(served.settings["iotFeed"] + ADMIN_TOPIC, stream=True, timeout=60) as answer:
-            for line in answer.iter_lines():
-                connected.set()
-                if line.startswith(b"data: "):
-                    received.append(json.loads(line[len(b"data: ") :]))
-                    if received[-1]["type"] == "OrderProcessor.WorkflowStarted":
-                        return
-
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    assert connected.wait(30), "the feed never answered"
-    order_id, _ = scan(admin, customer)
-    listener.join(60)
-    assert [m["type"] for m in received if m["detail"].get("orderId") == order_id] == ADMIN_JOURNEY[:2]
-    assert received[-1] == of_order(cloud, ADMIN_TOPIC, order_id)[1]
-
-
-def test_scenario_1_closing_the_shop_through_the_api_reaches_every_app_and_turns_orders_away(served, cloud):
-    admin = served.clients["admin"]
-    before = counter(cloud)
-    seen = len(cloud.published(CONFIG_TOPIC))
-    assert admin.call("PUT", "config", "/store", params={"state": "closed"}).status_code == 200
+def test_a_customer_with_only_the_outputs_file_hears_its_own_journey_and_the_staff_theirs(settings):
+    admin, barista = AppClient.signed_in_as(settings, "admin"), AppClient.signed_in_as(settings, "barista")
+    customer = AppClient.signed_in_as(settings, "customer")
+    mine = _listener(settings, customer, "customer")
+    staff = _listener(settings, barista, "barista")
     try:
-        change = eventually(lambda: cloud.published(CONFIG_TOPIC)[seen:], "ConfigChanged on the config topic")
-        [message] = [m.payload for m in change]
-        assert message["type"] == "ConfigService.ConfigChanged"
-        assert message["detail"]["NewImage"]["storeOpen"] == {"BOOL": False}
-        order_id = new_id()
-        cloud.put_event("Validator.NewOrder", {"orderId": order_id, "userId": "testuser"})
-        run = finished(cloud, order_id)
+        assert mine.subscribe(_customer_topic(customer)) and mine.subscribe(CONFIG)
+        assert staff.subscribe(STAFF) and staff.subscribe(CONFIG)
+
+        code = admin.call("GET", "validator", "/qr-code").json()["bucket"]["last_code"]
+        order_id = customer.call("POST", "validator", "/qr-code", params={"token": code}).json()["orderId"]
+        eventually(
+            lambda: customer.call("GET", "orders", f"/orders/{order_id}").status_code == 200, "the order"
+        )
+        assert customer.call("PUT", "orders", f"/orders/{order_id}", json=CAPPUCCINO).status_code == 200
+        eventually(
+            lambda: "OrderManager.WaitingCompletion" in _types(mine.of(_customer_topic(customer))), "queued"
+        )
+        for action in ("make", "complete"):
+            assert (
+                barista.call("PUT", "orders", f"/orders/{order_id}", params={"action": action}).status_code
+                == 200
+            )
+
+        def heard() -> list[str]:
+            return [t for t in _types(mine.of(_customer_topic(customer))) if t in JOURNEY]
+
+        eventually(lambda: heard() == list(JOURNEY), "the customer's journey on its own topic")
+        eventually(lambda: "OrderManager.OrderCompleted" in _types(staff.of(STAFF)), "the staff topic")
+        new_order = [m for m in staff.of(STAFF) if m["type"] == "Validator.NewOrder"][-1]
+        assert (
+            "last_code" not in new_order["detail"]["bucket"]
+            and "availableTokens" in new_order["detail"]["bucket"]
+        )
     finally:
-        assert admin.call("PUT", "config", "/store", params={"state": "open"}).status_code == 200
-    assert run["status"] == "SUCCEEDED"
-    assert "Emit - Shop not ready" in visited_states(cloud, run["executionArn"])
-    cloud.settle()
-    kinds = detail_types(cloud, order_id)
-    assert "OrderProcessor.ShopUnavailable" in kinds and "OrderProcessor.WorkflowStarted" not in kinds
-    assert [m["type"] for m in of_order(cloud, "serverlesspresso-user-testuser", order_id)] == [
-        "OrderProcessor.ShopUnavailable"
-    ]
-    assert order(cloud, order_id) is None
-    assert counter(cloud) == before
-    logged = [e for e in logged_events(cloud) if e["detail-type"] == "ConfigService.ConfigChanged"]
-    assert any(e["detail"]["NewImage"].get("storeOpen") == {"BOOL": False} for e in logged)
+        mine.close()
+        staff.close()
 
 
-def test_a_publisher_that_keeps_failing_is_retried_then_dead_lettered_and_alarmed(served, cloud, monkeypatch):
-    from moto.iotdata.models import IoTDataPlaneBackend
+def test_a_guest_hears_the_config_topic_and_is_refused_the_staff_topic(settings):
+    guest = _listener(settings, None, "display")
+    try:
+        assert guest.subscribe(CONFIG)
+        assert not guest.subscribe(STAFF), "a guest subscribed to the staff topic"
+        assert guest.closed.wait(10), "the gateway kept the connection after refusing a subscription"
+    finally:
+        guest.close()
 
-    original = IoTDataPlaneBackend.publish
 
-    def refuse_config(self, topic, payload):
-        if topic == CONFIG_TOPIC:
-            raise RuntimeError("IoT is unavailable")
-        return original(self, topic, payload)
+@pytest.mark.parametrize("topic", [STAFF, "other customer", "own topic/#", "#"])
+def test_a_customer_is_refused_the_staff_topic_other_customers_and_wildcards(settings, topic):
+    customer = AppClient.signed_in_as(settings, "customer")
+    if topic == "other customer":
+        topic = f"serverlesspresso-user-{AppClient.signed_in_as(settings, 'admin').user_id}"
+    # Under the customer topic: the role's `serverlesspresso-user-*` allows it, the customer's own IoT
+    # policy does not (both must allow).
+    topic = topic.replace("own topic", _customer_topic(customer))
+    listener = _listener(settings, customer, "customer")
+    try:
+        assert not listener.subscribe(topic), f"the customer subscribed to {topic}"
+    finally:
+        listener.close()
 
-    publisher = cloud.function_name("app-notifications-publish-config")
-    runtime_usage = cloud.usage["lambda"].get(publisher, {"requests": 0})["requests"]
-    monkeypatch.setattr(IoTDataPlaneBackend, "publish", refuse_config)
-    cloud.put_event("ConfigService.ConfigChanged", {"NewImage": {"PK": {"S": "probe"}}, "Message": "probe"})
-    cloud.settle()
-    monkeypatch.setattr(IoTDataPlaneBackend, "publish", original)
 
-    attempts = cloud.usage["lambda"][publisher]["requests"] - runtime_usage
-    assert attempts == 3  # the first try and Lambda's two asynchronous retries
-    dlq_name = cloud.state.named("app-notifications-publish-config-dlq").state["name"]
-    sqs = cloud.client("sqs")
-    url = sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
-    [letter] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    assert "probe" in letter["Body"]
-    alarms = cloud.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    watching = [a for a in alarms if {"Name": "QueueName", "Value": dlq_name} in a["Dimensions"]]
-    assert len(watching) == 1
-    assert watching[0]["AlarmActions"] == [cloud.outputs["alarmTopicArn"]]
+def test_a_signed_in_identity_cannot_connect_before_its_iot_policy_is_attached(settings):
+    # No test of this module attaches the admin's policy: AWS IoT needs one for a signed-in identity.
+    admin = AppClient.signed_in_as(settings, "admin")
+    credentials = identity_credentials(settings, admin.tokens["IdToken"])
+    listener = RealtimeClient(settings, credentials, f"serverlesspresso-admin-{new_id()}")
+    try:
+        assert not listener.connected(), "a signed-in identity connected without an attached IoT policy"
+    finally:
+        listener.close()
+
+
+def test_attaching_twice_changes_nothing_and_another_users_id_token_is_refused(settings):
+    admin, customer = AppClient.signed_in_as(settings, "admin"), AppClient.signed_in_as(settings, "customer")
+    first, again = _attach(settings, customer), _attach(settings, customer)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert first.json()["policy"].endswith(customer.user_id)
+    assert _attach(settings, customer, id_token=admin.tokens["IdToken"]).status_code == 403
+    assert _attach(settings, customer, id_token="not.a.token").status_code == 403
+    no_body = requests.post(
+        settings["outputs"]["APIGWEndpointRealtime"] + "/realtime",
+        headers={"Authorization": f"Bearer {customer.tokens['AccessToken']}"},
+        timeout=30,
+    )
+    assert no_body.status_code == 400
+
+
+def _upgrade(settings: dict[str, Any], path: str) -> int:
+    """The HTTP status of a WebSocket upgrade to the gateway (101 when admitted)."""
+    context = ssl.create_default_context(cafile=settings["iotCertificate"])
+    host = settings["outputs"]["host"]
+    try:
+        with connect(f"wss://{host}{path}", ssl=context, subprotocols=["mqttv3.1"], open_timeout=30):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+def test_unsigned_badly_signed_and_differently_signed_urls_are_refused_at_the_upgrade(settings):
+    credentials = identity_credentials(settings)
+    host, region = settings["outputs"]["host"], settings["outputs"]["region"]
+    good = signed_mqtt_path(host, region, credentials)
+    assert _upgrade(settings, good) == 101
+    assert _upgrade(settings, "/mqtt") == 403
+    flipped = good.replace("X-Amz-Signature=", "X-Amz-Signature=0", 1)[: len(good)]
+    assert _upgrade(settings, flipped) == 403
+    assert _upgrade(settings, signed_mqtt_path(f"localhost:{host.split(':')[1]}", region, credentials)) == 403
+    assert _upgrade(settings, signed_mqtt_path(host, region, credentials, now=1_000_000_000)) == 403
+    without_token = good.rsplit("&X-Amz-Security-Token=", 1)[0]
+    assert _upgrade(settings, without_token) == 403
+
+
+def test_with_guests_the_default_a_guest_hears_every_shop_topic_without_the_qr_code(served):
+    if served.settings.get("iotCertificate") is None:
+        _require_mosquitto()
+    guest = _listener(served.settings, None, "display")
+    try:
+        assert guest.subscribe(STAFF) and guest.subscribe(CONFIG)
+        admin, customer = served.clients["admin"], served.clients["customer"]
+        code = admin.call("GET", "validator", "/qr-code").json()["bucket"]["last_code"]
+        assert customer.call("POST", "validator", "/qr-code", params={"token": code}).status_code == 200
+        eventually(lambda: "Validator.NewOrder" in _types(guest.of(STAFF)), "the scan on the staff topic")
+        [scan] = [m for m in guest.of(STAFF) if m["type"] == "Validator.NewOrder"]
+        assert "last_code" not in json.dumps(scan) and scan["detail"]["bucket"]["availableTokens"] >= 0
+    finally:
+        guest.close()

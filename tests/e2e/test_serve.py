@@ -6,11 +6,6 @@ the gateway's own 401 and 403 (which it can only do when they carry CORS headers
 from __future__ import annotations
 
 import json
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,50 +14,13 @@ from werkzeug.wrappers import Response
 
 from localcloud.apps import AppClient
 from tests.e2e.browser import page_result
-from tests.e2e.conftest import CAPPUCCINO, eventually, served_config
-
-REPO = Path(__file__).resolve().parents[2]
-START_LIMIT_SECONDS = 180
+from tests.e2e.conftest import CAPPUCCINO, eventually, serve_process
 
 
 @pytest.fixture(scope="module")
 def outputs_file() -> Iterator[Path]:
-    """`serve` started as a separate process; yields the outputs file once it exists."""
-    folder = Path(tempfile.mkdtemp(prefix="serve-"))
-    path = folder / "outputs.json"
-    config = [f"--config={key}={value}" for key, value in served_config().items()]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "localcloud",
-            "serve",
-            "--stack=local",
-            "--port=0",
-            f"--outputs-file={path}",
-            *config,
-        ],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=(folder / "serve.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        eventually(
-            lambda: path.exists() or process.poll() is not None,
-            "serve to write its outputs",
-            START_LIMIT_SECONDS,
-        )
-        assert process.poll() is None, (folder / "serve.log").read_text()
+    with serve_process() as path:
         yield path
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=120)
-        log = (folder / "serve.log").read_text()
-        shutil.rmtree(folder, ignore_errors=True)
-    assert code == 0, log
-    assert "Stopping." in log
 
 
 def test_a_client_with_only_the_outputs_file_walks_the_qr_journey_to_a_completed_order(outputs_file):
