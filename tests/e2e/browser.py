@@ -10,7 +10,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -32,9 +32,11 @@ def browser() -> str:
     return found
 
 
-def page_result(pages: dict[str, Callable[[], Response]]) -> tuple[dict[str, Any], int]:
-    """Serve ``pages`` (path → answer) on 127.0.0.1, open ``/`` in Chromium (as ``http://localhost:<port>``)
-    and return what the page POSTed to ``/result``, with the port."""
+def page_result(
+    pages: dict[str, Callable[[], Response]], flags: Sequence[str] = ()
+) -> tuple[dict[str, Any], int]:
+    """Serve ``pages`` (path → answer) on 127.0.0.1, open ``/`` in Chromium (as ``http://localhost:<port>``,
+    with extra command-line `flags`) and return what the page POSTed to ``/result``, with the port."""
     chromium = browser()
     results: list[dict[str, Any]] = []
     arrived = threading.Event()
@@ -66,6 +68,7 @@ def page_result(pages: dict[str, Callable[[], Response]]) -> tuple[dict[str, Any
             # the network (a script from a CDN) cannot work here.
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             f"--user-data-dir={profile}",
+            *flags,
             f"http://localhost:{server.server_port}/",
         ],
         stdin=subprocess.DEVNULL,
