@@ -42,14 +42,15 @@ def _session() -> requests.Session:
     return session
 
 
-def _cognito(settings: dict[str, Any], action: str, request: dict[str, Any]) -> dict[str, Any]:
-    """One unsigned Cognito user-pool call to the served AWS endpoint, as the browser SDK makes it."""
+def _cognito(
+    settings: dict[str, Any], action: str, request: dict[str, Any], service: str = "idp"
+) -> dict[str, Any]:
+    """One unsigned Cognito call (user pool: ``idp``; identity pool: ``identity``) to the served AWS
+    endpoint, as the browser SDK makes it."""
+    target = {"idp": "AWSCognitoIdentityProviderService", "identity": "AWSCognitoIdentityService"}[service]
     answer = _session().post(
         settings["awsEndpoint"] + "/",
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
-        },
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"{target}.{action}"},
         data=json.dumps(request),
         timeout=TIMEOUT_SECONDS,
     )
@@ -133,22 +134,6 @@ class AppClient:
 # ---------------------------------------------------------------------------------------------- realtime
 
 
-def _cognito_identity(settings: dict[str, Any], action: str, request: dict[str, Any]) -> dict[str, Any]:
-    """One unsigned Cognito identity-pool call to the served AWS endpoint, as the browser SDK makes it."""
-    answer = _session().post(
-        settings["awsEndpoint"] + "/",
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": f"AWSCognitoIdentityService.{action}",
-        },
-        data=json.dumps(request),
-        timeout=TIMEOUT_SECONDS,
-    )
-    if answer.status_code != 200:
-        raise SignInRefused(f"{action}: {answer.status_code} {answer.text}")
-    return answer.json()
-
-
 @dataclass(frozen=True)
 class IdentityCredentials:
     identity_id: str
@@ -164,11 +149,14 @@ def identity_credentials(settings: dict[str, Any], id_token: str | None = None) 
     logins = {}
     if id_token:
         logins = {f"cognito-idp.{outputs['region']}.amazonaws.com/{outputs['userPoolId']}": id_token}
-    identity = _cognito_identity(
-        settings, "GetId", {"IdentityPoolId": outputs["poolId"], **({"Logins": logins} if logins else {})}
+    identity = _cognito(
+        settings,
+        "GetId",
+        {"IdentityPoolId": outputs["poolId"], **({"Logins": logins} if logins else {})},
+        "identity",
     )["IdentityId"]
     request = {"IdentityId": identity, **({"Logins": logins} if logins else {})}
-    credentials = _cognito_identity(settings, "GetCredentialsForIdentity", request)["Credentials"]
+    credentials = _cognito(settings, "GetCredentialsForIdentity", request, "identity")["Credentials"]
     return IdentityCredentials(
         identity, credentials["AccessKeyId"], credentials["SecretKey"], credentials["SessionToken"]
     )

@@ -461,6 +461,7 @@ NO_FIXED_CHARGE: dict[str, str] = {
     "aws:dynamodb/tableItem:TableItem": "an item; its writes are usage",
     "aws:iam/role:Role": "IAM is free",
     "aws:iam/rolePolicy:RolePolicy": "IAM is free",
+    "aws:iot/policy:Policy": "IoT policies are free; connection minutes and messages are usage",
     "aws:lambda/eventSourceMapping:EventSourceMapping": "its polling is charged as SQS requests (usage)",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": "a setting of the function",
     "aws:lambda/layerVersion:LayerVersion": "code storage is not charged (within the regional quota)",
