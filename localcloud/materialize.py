@@ -838,7 +838,9 @@ class MotoMocks(RecordingMocks):
         if prior is None:
             answer = iot.create_policy(policyName=policy_name, policyDocument=inputs["policy"])
         else:
-            iot.create_policy_version(policyName=policy_name, policyDocument=inputs["policy"], setAsDefault=True)
+            iot.create_policy_version(
+                policyName=policy_name, policyDocument=inputs["policy"], setAsDefault=True
+            )
             answer = iot.get_policy(policyName=policy_name)
         return policy_name, {**inputs, "name": policy_name, "arn": answer["policyArn"]}
 
