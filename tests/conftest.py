@@ -43,6 +43,8 @@ LONGEST_MODULES = {
     # measured 2026-12-06 in a full run: MiniStack's functions start as processes, slow on a busy machine
     "tests/e2e/test_second_opinion.py": 80,
     "tests/e2e/test_report.py": 24,
+    "tests/e2e/test_realtime.py": 24,
+    "tests/e2e/test_realtime_browser.py": 12,
     "tests/e2e/test_hostile_inputs.py": 45,
     "tests/e2e/test_sales_metrics_end_to_end.py": 33,
     "tests/e2e/test_simulated_day.py": 28,
