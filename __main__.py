@@ -16,7 +16,7 @@ from components.order_processing import OrderProcessing
 from components.realtime_access import RealtimeAccess
 from components.rest_api import ApiGatewayAccount, ApiSettings
 from components.stack_base import stack_base
-from components.validator_service import QrSettings, ValidatorService
+from components.validator_service import QrSettings, ShopTables, ValidatorService
 
 ROOT = Path(__file__).resolve().parent
 cfg = config.from_pulumi()
@@ -116,6 +116,9 @@ validator_service = ValidatorService(
     bus_arn=events.bus_arn,
     event_source=cfg.shop.event_source,
     user_pool_arn=identity.user_pool_arn,
+    shop=ShopTables(
+        data.order_table, data.config_table, data.counting_table, cfg.shop.customer_timeout_seconds
+    ),
     protection=cfg.data_protection,
     function_settings=function_settings,
     settings=api_settings,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
+import pulumi_aws as aws
 
 import config
 from components import iam
@@ -23,6 +24,25 @@ class QrSettings:
     tokens_per_bucket: int
 
 
+@dataclass(frozen=True)
+class ShopTables:
+    """What a scan reads and writes beside the buckets: the limit (config), whether a customer's earlier
+    orders are still open (orders) and its claims on open orders (counting)."""
+
+    order_table: aws.dynamodb.Table
+    config_table: aws.dynamodb.Table
+    counting_table: aws.dynamodb.Table
+    customer_timeout_seconds: int
+
+    @property
+    def claim_grace_seconds(self) -> int:
+        """After this, a claim whose order was never stored holds nothing: its run ended long before."""
+        return self.customer_timeout_seconds + CLAIM_MARGIN_SECONDS
+
+
+CLAIM_MARGIN_SECONDS = 60
+
+
 class ValidatorService(pulumi.ComponentResource):
     def __init__(
         self,
@@ -33,6 +53,7 @@ class ValidatorService(pulumi.ComponentResource):
         bus_arn: pulumi.Input[str],
         event_source: str,
         user_pool_arn: pulumi.Input[str],
+        shop: ShopTables,
         protection: config.DataProtection,
         function_settings: FunctionSettings,
         settings: ApiSettings,
@@ -66,12 +87,23 @@ class ValidatorService(pulumi.ComponentResource):
             code_dir=code_dir,
             handler="verify_qr_code.handler",
             settings=function_settings,
-            environment={**environment, "EVENT_BUS_NAME": bus_name, "EVENT_SOURCE": event_source},
+            environment={
+                **environment,
+                "EVENT_BUS_NAME": bus_name,
+                "EVENT_SOURCE": event_source,
+                "ORDER_TABLE_NAME": shop.order_table.name,
+                "CONFIG_TABLE_NAME": shop.config_table.name,
+                "COUNTING_TABLE_NAME": shop.counting_table.name,
+                "CLAIM_GRACE_SECONDS": str(shop.claim_grace_seconds),
+            },
             statements=[
                 iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], self.table.arn),
+                iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], shop.counting_table.arn),
+                iam.allow("dynamodb:GetItem", shop.config_table.arn),
+                iam.allow("dynamodb:BatchGetItem", shop.order_table.arn),
                 iam.allow("events:PutEvents", bus_arn),
             ],
-            description="POST /qr-code: a scan takes a token and starts an order",
+            description="POST /qr-code: a scan within the customer's limit takes a token and starts an order",
             opts=child,
         )
         self.api = RestApi(

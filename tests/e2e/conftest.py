@@ -118,6 +118,7 @@ def served() -> Iterator[Served]:
         LocalCloud.running("local", served_config(), clock=VirtualClock()) as cloud,
         serving(outputs=cloud.outputs) as front,
     ):
+        set_orders_per_customer(cloud, SERVED_ORDERS_PER_CUSTOMER)
         users = create_users(cloud.outputs["userPoolId"])
         settings = settings_document(cloud.outputs, front, users)
         clients = {role: AppClient.signed_in_as(settings, role) for role in users}
@@ -206,6 +207,19 @@ def order(cloud: Any, order_id: str) -> dict[str, Any] | None:
 
 def counter(cloud: Any) -> int:
     return int(cloud.table("shop-data-counting").get_item(Key={"PK": "orderID"})["Item"]["IDvalue"])
+
+
+# The served stacks' customers park many orders each; the per-customer limit has its own tests.
+SERVED_ORDERS_PER_CUSTOMER = 1000
+
+
+def set_orders_per_customer(cloud: Any, limit: int) -> None:
+    """What the staff change in the config item: how many orders one customer may have open at once."""
+    cloud.table("shop-data-config").update_item(
+        Key={"PK": "config"},
+        UpdateExpression="SET maxOrdersPerUser = :limit",
+        ExpressionAttributeValues={":limit": limit},
+    )
 
 
 def set_store_open(cloud: Any, is_open: bool) -> None:

@@ -4,6 +4,7 @@ of VerifyQRCode takes exactly one token, and is answered with the status codes a
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +44,27 @@ def proxy_event(method: str, claims: dict[str, Any], query: dict[str, str] | Non
     }
 
 
+def _table(name: str, key_type: str = "S", sort_key: str | None = None) -> Any:
+    keys = [{"AttributeName": "PK", "KeyType": "HASH"}]
+    attributes = [{"AttributeName": "PK", "AttributeType": key_type}]
+    if sort_key:
+        keys.append({"AttributeName": sort_key, "KeyType": "RANGE"})
+        attributes.append({"AttributeName": sort_key, "AttributeType": "S"})
+    return boto3.resource("dynamodb", region_name="us-east-1").create_table(
+        TableName=name, KeySchema=keys, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
+    )
+
+
+GRACE_SECONDS = 360
+
+
 @pytest.fixture
 def validator(mocked_aws, load_function, event_tap):
-    table = boto3.resource("dynamodb", region_name="us-east-1").create_table(
-        TableName="buckets",
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = _table("buckets", "N")
+    config = _table("config")
+    config.put_item(Item={"PK": "config", "storeOpen": True, "maxOrdersPerUser": 10, "maxOrdersInQueue": 10})
+    orders = _table("orders", sort_key="SK")
+    counting = _table("counting")
     boto3.client("events", region_name="us-east-1").create_event_bus(Name="shop")
     tap = event_tap("shop")
     env = {
@@ -60,6 +74,10 @@ def validator(mocked_aws, load_function, event_tap):
         "QR_TOKENS_PER_BUCKET": "3",
         "EVENT_BUS_NAME": "shop",
         "EVENT_SOURCE": "awsserverlessda.serverlesspresso",
+        "ORDER_TABLE_NAME": "orders",
+        "CONFIG_TABLE_NAME": "config",
+        "COUNTING_TABLE_NAME": "counting",
+        "CLAIM_GRACE_SECONDS": str(GRACE_SECONDS),
     }
 
     class Validator:
@@ -68,6 +86,14 @@ def validator(mocked_aws, load_function, event_tap):
             self.verify = load_function("validator", env, "verify_qr_code.handler")
             self.events = tap
             self.table = table
+            self.config, self.orders, self.counting = config, orders, counting
+
+        def limit(self, value: int) -> None:
+            self.config.update_item(
+                Key={"PK": "config"},
+                UpdateExpression="SET maxOrdersPerUser = :v",
+                ExpressionAttributeValues={":v": value},
+            )
 
     return Validator()
 
@@ -151,3 +177,75 @@ def test_bad_scans_are_answered_and_take_nothing(validator, lambda_context, quer
 def test_a_scan_without_a_current_bucket_is_an_invalid_code(validator, lambda_context):
     answer = call(validator.verify, lambda_context, proxy_event("POST", CUSTOMER, {"token": "abcdefghij"}))
     assert answer == (400, {"error": "Invalid code"})
+
+
+# --------------------------------------------------------------------------- the per-customer limit
+
+
+def _scan(validator, lambda_context, claims=CUSTOMER):
+    code = call(validator.get, lambda_context, proxy_event("GET", ADMIN))[1]["bucket"]["last_code"]
+    return call(validator.verify, lambda_context, proxy_event("POST", claims, {"token": code}))
+
+
+def _tokens(validator) -> int:
+    return int(validator.table.scan()["Items"][0]["availableTokens"])
+
+
+def test_a_customer_at_the_limit_is_refused_before_a_token_is_taken_or_an_event_sent(
+    validator, lambda_context
+):
+    validator.limit(1)
+    first = _scan(validator, lambda_context)
+    assert first[0] == 200 and first[1]["orderId"]
+    refused = _scan(validator, lambda_context)
+    assert refused == (
+        409,
+        {
+            "error": "You already have 1 open order: collect or cancel one before ordering again",
+            "maxOrdersPerUser": 1,
+        },
+    )
+    assert _tokens(validator) == 2 and len(validator.events.received()) == 1
+    # Someone else is not held back by this customer's order.
+    assert "orderId" in _scan(validator, lambda_context, {"sub": "another-customer"})[1]
+
+
+@pytest.mark.parametrize(
+    ("state", "released"), [("CREATED", False), ("COMPLETED", True), ("CANCELLED", True)]
+)
+def test_a_claim_is_released_once_its_order_is_no_longer_open(validator, lambda_context, state, released):
+    validator.limit(1)
+    order_id = _scan(validator, lambda_context)[1]["orderId"]
+    validator.orders.put_item(
+        Item={"PK": "orders", "SK": order_id, "USERID": "customer-sub", "ORDERSTATE": state}
+    )
+    assert ("orderId" in _scan(validator, lambda_context)[1]) is released
+
+
+def test_a_claim_whose_order_was_never_stored_is_released_after_the_customers_wait(
+    validator, lambda_context, monkeypatch
+):
+    validator.limit(1)
+    _scan(validator, lambda_context)
+    assert _scan(validator, lambda_context)[0] == 409  # its run may still store it: still held
+    later = time.time_ns() + (GRACE_SECONDS + 1) * 1_000_000_000
+    monkeypatch.setattr(time, "time_ns", lambda: later)
+    assert "orderId" in _scan(validator, lambda_context)[1]
+
+
+def test_staff_raising_the_limit_in_the_config_item_lets_the_next_scan_through(validator, lambda_context):
+    validator.limit(1)
+    _scan(validator, lambda_context)
+    assert _scan(validator, lambda_context)[0] == 409
+    validator.limit(2)
+    assert "orderId" in _scan(validator, lambda_context)[1]
+    assert _scan(validator, lambda_context)[0] == 409
+
+
+@pytest.mark.parametrize("value", [0, -1, "two", 1.5, None])
+def test_a_limit_that_is_not_a_whole_number_of_at_least_one_counts_as_the_seeds_one(value):
+    customer_limit = load_module(
+        Path(__file__).resolve().parents[2] / "functions" / "validator", "customer_limit"
+    )
+    assert customer_limit.limit_of({"maxOrdersPerUser": value}) == 1
+    assert customer_limit.limit_of({"maxOrdersPerUser": 3}) == 3
