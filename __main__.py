@@ -6,7 +6,7 @@ import pulumi
 
 import config
 from components.app_notifications import AppNotifications, display_app_uri
-from components.config_service import ConfigService
+from components.config_service import ConfigService, EndOfDay
 from components.data_stores import DataStores
 from components.event_backbone import EventBackbone
 from components.identity import Identity
@@ -96,6 +96,16 @@ config_service = ConfigService(
     config_table_arn=data.config_table.arn,
     user_pool_arn=identity.user_pool_arn,
     settings=api_settings,
+    end_of_day=EndOfDay(
+        order_table_name=data.order_table.name,
+        order_table_arn=data.order_table.arn,
+        bus_name=events.bus_name,
+        bus_arn=events.bus_arn,
+        event_source=cfg.shop.event_source,
+        order_processor_arn=orders.processor.arn,
+        function_settings=function_settings,
+        code_dir=ROOT / "functions" / "end_of_day",
+    ),
     opts=in_stack,
 )
 order_manager_service = OrderManagerService(

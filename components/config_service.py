@@ -1,12 +1,42 @@
-"""The config service: the shop's settings and menu for the apps, and opening or closing the shop."""
+"""The config service: the shop's settings and menu for the apps, opening or closing the shop, and ending
+the day (the shop closed and every open order cancelled)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pulumi
 
+from components import iam
 from components.identity import ADMIN_SCOPE, USER_SCOPES
+from components.lambda_function import FunctionSettings, LambdaFunction
 from components.mapping_templates import CALLER_IS_ADMIN_VTL, template
-from components.rest_api import Answer, ApiSettings, RestApi, Route, ServiceAction, service_error
+from components.rest_api import (
+    Answer,
+    ApiSettings,
+    FunctionProxy,
+    RestApi,
+    Route,
+    ServiceAction,
+    service_error,
+)
+
+END_OF_DAY_TIMEOUT_SECONDS = 28  # under API Gateway's 29-second integration limit; a second call finishes
+
+
+@dataclass(frozen=True)
+class EndOfDay:
+    """What ending the day touches: the open orders, the bus the apps hear from, the runs it resumes."""
+
+    order_table_name: pulumi.Input[str]
+    order_table_arn: pulumi.Input[str]
+    bus_name: pulumi.Input[str]
+    bus_arn: pulumi.Input[str]
+    event_source: str
+    order_processor_arn: pulumi.Input[str]
+    function_settings: FunctionSettings
+    code_dir: Path
 
 
 class ConfigService(pulumi.ComponentResource):
@@ -18,6 +48,7 @@ class ConfigService(pulumi.ComponentResource):
         config_table_arn: pulumi.Input[str],
         user_pool_arn: pulumi.Input[str],
         settings: ApiSettings,
+        end_of_day: EndOfDay,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("serverlesspresso:api:ConfigService", name, None, opts)
@@ -59,9 +90,42 @@ class ConfigService(pulumi.ComponentResource):
             scopes=(ADMIN_SCOPE,),
             query=("state",),
         )
+        by_status = pulumi.Output.from_input(end_of_day.order_table_arn).apply(
+            lambda arn: f"{arn}/index/GSI-status"
+        )
+        self.end_of_day = LambdaFunction(
+            f"{name}-end-of-day",
+            code_dir=end_of_day.code_dir,
+            settings=end_of_day.function_settings,
+            environment={
+                "ORDER_TABLE_NAME": end_of_day.order_table_name,
+                "CONFIG_TABLE_NAME": config_table_name,
+                "EVENT_BUS_NAME": end_of_day.bus_name,
+                "EVENT_SOURCE": end_of_day.event_source,
+                "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+            },
+            statements=[
+                iam.allow("dynamodb:UpdateItem", config_table_arn),
+                iam.allow("dynamodb:Query", by_status),
+                iam.allow("dynamodb:UpdateItem", end_of_day.order_table_arn),
+                iam.allow("events:PutEvents", end_of_day.bus_arn),
+                iam.allow(
+                    ["states:SendTaskSuccess", "states:SendTaskFailure"], end_of_day.order_processor_arn
+                ),
+            ],
+            timeout_seconds=END_OF_DAY_TIMEOUT_SECONDS,
+            description="POST /store/end-of-day: closes the shop and cancels every open order (staff only)",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        close_the_day = Route(
+            "POST",
+            "/store/end-of-day",
+            FunctionProxy(function_name=self.end_of_day.name, invoke_arn=self.end_of_day.invoke_arn),
+            scopes=(ADMIN_SCOPE,),
+        )
         self.api = RestApi(
             f"{name}-api",
-            routes=[scan(None), scan(USER_SCOPES), store],
+            routes=[scan(None), scan(USER_SCOPES), store, close_the_day],
             settings=settings,
             user_pool_arn=user_pool_arn,
             description="Serverlesspresso config service: settings, menu, open/close the shop",

@@ -192,6 +192,7 @@ PROCESSOR_STATES = {
     "Not a valid order": "Fail",
     "Look up the order id": "Task",
     "Duplicate order": "Succeed",
+    "Cancelled before the drink": "Succeed",
     "Order refused": "Fail",
     "DynamoDB Get Shop status": "Task",
     "Is the order new and the shop open?": "Choice",

@@ -95,6 +95,7 @@ ORDER_PROCESSOR_OUTCOMES: dict[str, dict[str, str]] = {
     "no capacity": {"Is capacity available?": "Emit - Shop not ready"},
     "duplicate NewOrder": {"Is the order new and the shop open?": "Duplicate order"},
     "duplicate started at the same time": {"Emit - Workflow Started TT": "DuplicateOrder"},
+    "cancelled before the drink (end of day)": {"Emit - Workflow Started TT": "OrderCancelled"},
     "not an order": {"Is it a valid order?": "Not a valid order"},
 }
 

@@ -98,6 +98,7 @@ TRANSITION_BUDGET = {
     "no capacity": 7,
     "duplicate NewOrder": 5,
     "duplicate started at the same time": 8,
+    "cancelled before the drink (end of day)": 8,
     "not an order": 2,
 }
 
