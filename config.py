@@ -9,6 +9,7 @@ The machinery (`Setting`, the checks, parsing, `ConfigError`, the shared groups)
 from __future__ import annotations
 
 import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,14 @@ def _optional_ses_identity(value: str) -> str | None:
         if ok
         else "the ARN of a verified SES identity (arn:aws:ses:<region>:<account>:identity/...), or empty"
     )
+
+
+def _time_zone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "an IANA time zone name, e.g. UTC or Europe/Madrid"
+    return None
 
 
 def _sinks(value: list) -> str | None:
@@ -271,6 +280,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     API_GATEWAY_ACCOUNT_OWNER,
     Setting(
+        "timeZone",
+        "string",
+        "The shop's time zone (IANA name, e.g. `Europe/Madrid`): order numbers restart at 1 on each of its "
+        "days.",
+        "UTC",
+        _time_zone,
+    ),
+    Setting(
         "realtimeAccess",
         "string",
         "Who may listen to the shop's IoT topics. `guests`: any identity-pool guest hears every topic (the "
@@ -296,6 +313,7 @@ class Shop:
     customer_timeout_seconds: int
     barista_timeout_seconds: int
     event_source: str
+    time_zone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -367,6 +385,7 @@ def load_config(stack: str, values: Mapping[str, Any], region: str | None) -> St
             parsed["customerTimeoutSeconds"],
             parsed["baristaTimeoutSeconds"],
             parsed["eventSource"],
+            parsed["timeZone"],
         ),
         observability=Observability(
             parsed["logRetentionDays"],

@@ -25,7 +25,9 @@ SEED_MENU = {
     "PK": "menu",
     "value": [{"drink": drink, "icon": icon, "available": True, "modifiers": []} for drink, icon in MENU],
 }
-SEED_COUNTER = {"PK": "orderID", "IDvalue": 0}
+# Order numbers are counted per trading day, one item `orderID#<YYYY-MM-DD>` each, made by the day's first
+# order (the OrderProcessor's `Generate Order Number`): nothing to seed, nothing to reset.
+COUNTER_PREFIX = "orderID#"
 
 _serializer = TypeSerializer()
 
@@ -126,7 +128,6 @@ class DataStores(pulumi.ComponentResource):
         self.seed_items: Sequence[aws.dynamodb.TableItem] = (
             seed_item(f"{name}-seed-config", self.config_table, SEED_CONFIG, self),
             seed_item(f"{name}-seed-menu", self.config_table, SEED_MENU, self),
-            seed_item(f"{name}-seed-counter", self.counting_table, SEED_COUNTER, self),
         )
         self.register_outputs(
             {

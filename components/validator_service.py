@@ -33,6 +33,7 @@ class ShopTables:
     config_table: aws.dynamodb.Table
     counting_table: aws.dynamodb.Table
     customer_timeout_seconds: int
+    time_zone: str = "UTC"  # the shop's days: order numbers restart with each
 
     @property
     def claim_grace_seconds(self) -> int:
@@ -95,6 +96,7 @@ class ValidatorService(pulumi.ComponentResource):
                 "CONFIG_TABLE_NAME": shop.config_table.name,
                 "COUNTING_TABLE_NAME": shop.counting_table.name,
                 "CLAIM_GRACE_SECONDS": str(shop.claim_grace_seconds),
+                "TIME_ZONE": shop.time_zone,
             },
             statements=[
                 iam.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], self.table.arn),

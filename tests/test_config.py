@@ -139,6 +139,11 @@ def test_text_values_from_the_cli_are_typed():
             {"apiGatewayAccountOwner": "maybe"},
             "serverlesspresso:apiGatewayAccountOwner = 'maybe' is not allowed",
         ),
+        (
+            {"timeZone": "Europe/Atlantis"},
+            "serverlesspresso:timeZone = 'Europe/Atlantis' is not allowed; expected an IANA time zone name",
+        ),
+        ({"realtimeAccess": "everyone"}, "serverlesspresso:realtimeAccess = 'everyone' is not allowed"),
     ],
 )
 def test_invalid_setting_is_refused_with_its_key_value_and_what_is_allowed(overrides, expected):

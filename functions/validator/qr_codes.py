@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import secrets
 import string
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,3 +67,9 @@ def plausible_token(token: str) -> bool:
 def as_json(item: Mapping[str, Any]) -> dict[str, Any]:
     """A DynamoDB item (numbers as Decimal) as plain JSON values."""
     return {key: int(value) if hasattr(value, "as_integer_ratio") else value for key, value in item.items()}
+
+
+def trading_day(now_ms: int, time_zone: str) -> str:
+    """The shop's day (``YYYY-MM-DD`` in its time zone) at `now_ms`: order numbers restart with each."""
+    zone = datetime.UTC if time_zone == "UTC" else zoneinfo.ZoneInfo(time_zone)
+    return datetime.datetime.fromtimestamp(now_ms / 1000, zone).date().isoformat()

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from customer_limit import Claim, claims_key, limit_of, refusal, stale
-from qr_codes import BucketRules, as_json, plausible_token
+from qr_codes import BucketRules, as_json, plausible_token, trading_day
 from shop_common import ORDERS_PARTITION, required_env
 
 logger = Logger()
@@ -26,6 +26,7 @@ counting = dynamodb.Table(required_env("COUNTING_TABLE_NAME"))
 config = dynamodb.Table(required_env("CONFIG_TABLE_NAME"))
 ORDER_TABLE = required_env("ORDER_TABLE_NAME")
 CLAIM_GRACE_MS = int(required_env("CLAIM_GRACE_SECONDS")) * 1000
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 events = boto3.client("events")
 BUS_NAME = required_env("EVENT_BUS_NAME")
 EVENT_SOURCE = required_env("EVENT_SOURCE")
@@ -81,6 +82,7 @@ def verify_qr_code() -> Response:
                         "orderId": order_id,
                         "userId": user_id,
                         "bucket": bucket,
+                        "tradingDay": trading_day(now_ms, TIME_ZONE),
                         "Message": "A customer scanned the QR code: a new order starts.",
                     }
                 ),

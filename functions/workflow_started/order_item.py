@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,11 +66,18 @@ class StopDuplicateRun:
     cause: str
 
 
+TRADING_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_workflow_started(event: Any) -> StartedOrder:
     detail = event_detail(event, DETAIL_TYPE)
     robot = detail.get("robot", False)
     if not isinstance(robot, bool):
         raise MalformedEvent(f"detail.robot must be true or false, got {type(robot).__name__}")
+    # The day the order is numbered in: a counter's key, so nothing but a date may reach it.
+    day = detail.get("tradingDay")
+    if day is not None and not (isinstance(day, str) and TRADING_DAY.fullmatch(day)):
+        raise MalformedEvent(f"detail.tradingDay must be a date like 2026-12-06, got {str(day)[:40]!r}")
     return StartedOrder(
         order_id=text_field(detail, "orderId", MAX_ORDER_ID_BYTES),
         user_id=text_field(detail, "userId", MAX_USER_ID_BYTES),

@@ -191,6 +191,7 @@ PROCESSOR_STATES = {
     "Is it a valid order?": "Choice",
     "Not a valid order": "Fail",
     "Look up the order id": "Task",
+    "Trading day in UTC": "Pass",
     "Duplicate order": "Succeed",
     "Cancelled before the drink": "Succeed",
     "Order refused": "Fail",

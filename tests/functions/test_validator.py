@@ -249,3 +249,18 @@ def test_a_limit_that_is_not_a_whole_number_of_at_least_one_counts_as_the_seeds_
     )
     assert customer_limit.limit_of({"maxOrdersPerUser": value}) == 1
     assert customer_limit.limit_of({"maxOrdersPerUser": 3}) == 3
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [("UTC", "2026-12-06"), ("Pacific/Kiritimati", "2026-12-07"), ("America/Los_Angeles", "2026-12-06")],
+)
+def test_the_trading_day_is_the_date_in_the_shops_time_zone(zone, day):
+    late_evening_utc = 1_796_599_800_000  # 2026-12-06T23:30:00Z
+    assert qr_codes.trading_day(late_evening_utc, zone) == day
+
+
+def test_a_scan_names_the_trading_day_in_its_new_order(validator, lambda_context):
+    _scan(validator, lambda_context)
+    [event] = validator.events.received()
+    assert event["detail"]["tradingDay"] == qr_codes.trading_day(time.time_ns() // 1_000_000, "UTC")

@@ -18,7 +18,7 @@ def client(service):
 
 def test_second_deploy_keeps_seed_items_and_applies_changed_settings_in_place():
     with LocalCloud.running("local") as cloud:
-        cloud.table("shop-data-counting").put_item(Item={"PK": "orderID", "IDvalue": 3})
+        cloud.table("shop-data-counting").put_item(Item={"PK": "orderID#2026-12-06", "IDvalue": 3})
         cloud.table("shop-data-config").update_item(
             Key={"PK": "config"},
             UpdateExpression="SET storeOpen = :closed",
@@ -29,8 +29,9 @@ def test_second_deploy_keeps_seed_items_and_applies_changed_settings_in_place():
         summary = cloud.deploy({"logRetentionDays": 3, "logLevel": "DEBUG", "capacity": 5})
 
         assert summary.count("created") == 0
-        assert summary.action_of("shop-data-seed-counter") == "unchanged"
-        assert cloud.table("shop-data-counting").get_item(Key={"PK": "orderID"})["Item"]["IDvalue"] == 3
+        assert summary.action_of("shop-data-seed-config") == "unchanged"
+        day = cloud.table("shop-data-counting").get_item(Key={"PK": "orderID#2026-12-06"})["Item"]
+        assert day["IDvalue"] == 3
         assert cloud.table("shop-data-config").get_item(Key={"PK": "config"})["Item"]["storeOpen"] is False
         functions_after = client("lambda").list_functions()["Functions"]
         assert sorted(f["FunctionArn"] for f in functions_after) == sorted(

@@ -100,7 +100,11 @@ ORDER_PROCESSOR_OUTCOMES: dict[str, dict[str, str]] = {
 }
 
 
-def order_processor_path(outcome: str) -> list[str]:
-    """The states an OrderProcessor run of ``outcome`` (a key of ORDER_PROCESSOR_OUTCOMES) enters."""
+def order_processor_path(outcome: str, *, console: bool = False) -> list[str]:
+    """The states an OrderProcessor run of ``outcome`` (a key of ORDER_PROCESSOR_OUTCOMES) enters: for the
+    Validator's event, or (`console`) for the console's test input, which names no trading day."""
     definition = json.loads(ORDER_PROCESSOR_FILE.read_text())
-    return path(definition, ORDER_PROCESSOR_OUTCOMES[outcome])
+    choices = dict(ORDER_PROCESSOR_OUTCOMES[outcome])
+    if console:
+        choices.setdefault("Is it a valid order?", "Trading day in UTC")
+    return path(definition, choices)

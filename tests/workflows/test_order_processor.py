@@ -18,7 +18,7 @@ def test_shop_closed_emits_shop_unavailable_and_takes_no_order(shop: Shop) -> No
 
     assert execution["status"] == "SUCCEEDED"
     assert "Emit - Shop not ready" in shop.visited_states(execution["executionArn"])
-    assert shop.visited_states(execution["executionArn"]) == order_processor_path("shop closed")
+    assert shop.visited_states(execution["executionArn"]) == order_processor_path("shop closed", console=True)
     (unavailable,) = shop.events("OrderProcessor.ShopUnavailable")
     assert unavailable["detail"]["userId"] == "testuser"
     assert unavailable["detail"]["orderId"] == "1"
@@ -69,7 +69,7 @@ def test_orders_up_to_capacity_park_and_the_next_gets_shop_unavailable(make_shop
 
     assert rejected["status"] == "SUCCEEDED"
     assert "Emit - Shop not ready" in shop.visited_states(rejected["executionArn"])
-    assert shop.visited_states(rejected["executionArn"]) == order_processor_path("no capacity")
+    assert shop.visited_states(rejected["executionArn"]) == order_processor_path("no capacity", console=True)
     assert [event["detail"]["orderId"] for event in shop.events("OrderProcessor.ShopUnavailable")] == ["4"]
     assert {shop.status(execution) for execution in parked} == {"RUNNING"}
     assert len(shop.events("OrderProcessor.WorkflowStarted")) == 3
@@ -227,7 +227,9 @@ def test_two_runs_started_together_for_one_order_id_leave_exactly_one_holding_it
     assert shop.status(winner) == "RUNNING"
     assert shop.status(loser) == "SUCCEEDED"
     assert shop.visited_states(loser)[-1] == "Duplicate order"
-    assert shop.visited_states(loser) == order_processor_path("duplicate started at the same time")
+    assert shop.visited_states(loser) == order_processor_path(
+        "duplicate started at the same time", console=True
+    )
     assert shop.order("1")["executionId"] == winner
     assert shop.order("1")["TaskToken"] in {
         e["detail"]["TaskToken"] for e in shop.events("OrderProcessor.WorkflowStarted")

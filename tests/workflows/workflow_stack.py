@@ -31,6 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ASL_DIR = REPO_ROOT / "asl"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 REGION = "us-east-1"
+# The trading day the validator names in the tests' orders (a day of its own: numbers start at 1 in it).
+TODAY = "2026-12-06"
 SOURCE = "awsserverlessda.serverlesspresso"
 WAIT_LIMIT_SECONDS = 20.0
 
@@ -240,7 +242,6 @@ class Shop:
             for drink, icon in MENU
         ]
         self.ddb.put_item(TableName=self.config_table, Item={"PK": {"S": "menu"}, "value": {"L": menu}})
-        self.ddb.put_item(TableName=self.counting_table, Item={"PK": {"S": "orderID"}, "IDvalue": {"N": "0"}})
 
     def _create_tap(self) -> str:
         url = self.sqs.create_queue(QueueName=f"{self.bus}-tap")["QueueUrl"]
@@ -287,15 +288,18 @@ class Shop:
 
     # --- acting ---------------------------------------------------------------------------------------
 
-    def put_new_order(self, order_id: str, user_id: str) -> None:
-        """The validator's event; the NewOrder rule starts the OrderProcessor."""
+    def put_new_order(self, order_id: str, user_id: str, trading_day: str | None = TODAY) -> None:
+        """The validator's event, naming the trading day; the NewOrder rule starts the OrderProcessor."""
+        detail = {"orderId": order_id, "userId": user_id}
+        if trading_day is not None:
+            detail["tradingDay"] = trading_day
         response = self.events_client.put_events(
             Entries=[
                 {
                     "EventBusName": self.bus,
                     "Source": SOURCE,
                     "DetailType": "Validator.NewOrder",
-                    "Detail": json.dumps({"orderId": order_id, "userId": user_id}),
+                    "Detail": json.dumps(detail),
                 }
             ]
         )
@@ -308,9 +312,9 @@ class Shop:
             input=json.dumps({"detail": {"orderId": order_id, "userId": user_id}}),
         )["executionArn"]
 
-    def park_order(self, order_id: str, user_id: str = "1") -> str:
+    def park_order(self, order_id: str, user_id: str = "1", trading_day: str | None = TODAY) -> str:
         """A new order through the bus, waited for until it is parked at the customer step."""
-        self.put_new_order(order_id, user_id)
+        self.put_new_order(order_id, user_id, trading_day)
         return self.wait_parked(order_id)
 
     def wait_parked(self, order_id: str) -> str:
@@ -382,8 +386,9 @@ class Shop:
         return plain(item) if item else None
 
     def counter(self) -> int:
-        item = self.ddb.get_item(TableName=self.counting_table, Key={"PK": {"S": "orderID"}})["Item"]
-        return int(item["IDvalue"]["N"])
+        """Order numbers taken so far, over every trading day's counter."""
+        items = self.ddb.scan(TableName=self.counting_table)["Items"]
+        return sum(int(item["IDvalue"]["N"]) for item in items if item["PK"]["S"].startswith("orderID#"))
 
     def set_store_open(self, is_open: bool) -> None:
         self.ddb.update_item(
