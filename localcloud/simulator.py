@@ -32,7 +32,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,10 +46,19 @@ CUSTOMER_TIMEOUT = "timed out (customer)"
 BARISTA_TIMEOUT = "timed out (barista)"
 REJECTED_CAPACITY = "rejected (capacity)"
 REJECTED_CLOSED = "rejected (shop closed)"
-OUTCOMES = (COMPLETED, CANCELLED, CUSTOMER_TIMEOUT, BARISTA_TIMEOUT, REJECTED_CAPACITY, REJECTED_CLOSED)
+CLOSED_AT_END = "cancelled (end of day)"
+OUTCOMES = (
+    COMPLETED,
+    CANCELLED,
+    CUSTOMER_TIMEOUT,
+    BARISTA_TIMEOUT,
+    REJECTED_CAPACITY,
+    REJECTED_CLOSED,
+    CLOSED_AT_END,
+)
 
 ADMITTED, FULL, CLOSED = "admitted", "full", "closed"
-NORMAL_WAVE, PEAK_WAVE, CLOSED_WAVE = "normal", "peak", "closed"
+NORMAL_WAVE, PEAK_WAVE, CLOSED_WAVE, CLOSING_WAVE = "normal", "peak", "closed", "closing"
 ORDERS_PER_PEAK = 250
 INVALID_DRINK = "milkshake"
 UNOFFERED_MODIFIERS = ("Whipped cream", "Caramel drizzle", "Extra hot", "Oat milk")
@@ -93,6 +102,7 @@ class DayShape:
     wave_sizes: tuple[int, int] = (2, 6)
     peak_excess: tuple[int, int] = (1, 3)
     closed_wave_sizes: tuple[int, int] = (2, 4)
+    open_at_close: tuple[int, int] = (2, 4)  # orders still open when the staff end the day
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class Customer:
     body: Mapping[str, Any] | None = None  # the valid order; None: never orders
     barista_id: str = ""
     barista_actions: tuple[str, ...] = ()
+    at_closing: bool = False  # still open when the staff end the day (POST /store/end-of-day)
 
     @property
     def drink(self) -> str | None:
@@ -119,6 +130,8 @@ class Customer:
             return REJECTED_CAPACITY
         if self.admission == CLOSED:
             return REJECTED_CLOSED
+        if self.at_closing:
+            return CLOSED_AT_END
         if self.body is None:
             return CUSTOMER_TIMEOUT
         if self.barista_actions and self.barista_actions[-1] == "complete":
@@ -210,10 +223,13 @@ def plan_day(
     close_shop_at: float | None = None,
     id_prefix: str = "",
     shape: DayShape = DayShape(),
+    end_of_day: bool = True,
 ) -> DayPlan:
     """The day's waves. A peak (more than ``capacity`` at once) opens the day and returns every
     ``ORDERS_PER_PEAK`` orders; with ``close_shop_at`` (0..1) one small wave arrives at that point of the
-    day while the shop is closed. Customers of a peak who are let in all order (a rush, not a stroll)."""
+    day while the shop is closed. Customers of a peak who are let in all order (a rush, not a stroll).
+    With ``end_of_day`` (a day of at least ``2 * max(shape.open_at_close)`` orders) the last few customers
+    are still waiting, or waiting for a barista, when the staff end the day."""
     if orders < 1:
         raise ValueError("a day needs at least one order")
     if not menu:
@@ -221,6 +237,10 @@ def plan_day(
     if close_shop_at is not None and not 0 <= close_shop_at <= 1:
         raise ValueError(f"close_shop_at must be between 0 and 1, got {close_shop_at}")
     rng = random.Random(seed)
+    at_close = 0
+    if end_of_day and orders >= 2 * shape.open_at_close[1]:
+        at_close = random.Random(f"{seed}:end of day").randint(*shape.open_at_close)
+    orders -= at_close
     taken: set[str] = set()
     peak_size = capacity + shape.peak_excess[1]
     peaks_left = (orders // ORDERS_PER_PEAK) + 1 if orders > capacity else 0
@@ -253,6 +273,13 @@ def plan_day(
             customers.append(_customer(rng, order_id, admission, menu, shape, rush=kind == PEAK_WAVE))
         waves.append(Wave(len(waves), kind, tuple(customers)))
         placed += size
+    if at_close:
+        late = [
+            _customer(rng, _unique_id(rng, taken, id_prefix), ADMITTED, menu, shape, rush=False)
+            for _ in range(at_close)
+        ]
+        closing = [replace(c, barista_id="", barista_actions=(), at_closing=True) for c in late]
+        waves.append(Wave(len(waves), CLOSING_WAVE, tuple(closing)))
     return DayPlan(seed, capacity, tuple(waves))
 
 
@@ -615,6 +642,7 @@ class DayDriver:
 
     def run(self) -> None:
         room_limit = self.timeouts + 60
+        self._set_store_open(True)  # the morning: the staff open the shop (the day before may have ended it)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="customer") as pool:
             for wave in self.plan.waves:
                 admitted = [c for c in wave.customers if c.admission == ADMITTED]
@@ -623,6 +651,18 @@ class DayDriver:
                     self._arrive(admitted)
                     self._quiet()
                     self._arrive(c for c in wave.customers if c.admission == FULL)
+                elif wave.kind == CLOSING_WAVE:
+                    self._let_parked_orders_end()
+                    self.wait_for_room(len(admitted), room_limit)
+                    self._arrive(admitted)
+                    self._quiet()
+                    list(pool.map(self.customer_step, admitted))
+                    self._quiet()
+                    self._sample_running(wave)
+                    self.progress("arrived", 0)
+                    self._end_the_day(len(admitted))
+                    self.progress("served", len(admitted))
+                    continue
                 elif wave.kind == CLOSED_WAVE:
                     self._set_store_open(False)
                     self._arrive(wave.customers)
@@ -638,12 +678,25 @@ class DayDriver:
                 self._quiet()
                 list(pool.map(self.barista_step, admitted))
                 self.progress("served", len(admitted))
-        if self.virtual:  # the parked orders time out in virtual time, each at its own moment
+        if not any(wave.kind == CLOSING_WAVE for wave in self.plan.waves):
+            self._let_parked_orders_end()
+        self.cloud.settle(timeout=120)
+
+    def _let_parked_orders_end(self) -> None:
+        """The orders left waiting time out as planned, each at its own moment."""
+        if self.virtual:
             self.cloud.advance(self.timeouts)
         else:
             deadline = time.monotonic() + self.timeouts + 60
             while self.running() and time.monotonic() < deadline:
                 time.sleep(0.1)
+        self.cloud.settle(timeout=120)
+
+    def _end_the_day(self, open_orders: int) -> None:
+        """The staff end the day: the shop closes and the orders still open are cancelled."""
+        answer = self.apps.display.call("POST", "config", "/store/end-of-day")
+        if answer.status_code != 200 or answer.json().get("cancelled") != open_orders:
+            self._problem(f"the end of the day answered {answer.status_code} {answer.text[:200]}")
         self.cloud.settle(timeout=120)
 
 
@@ -743,6 +796,7 @@ def _observe_outcome(item: Mapping[str, Any] | None, status: str, visited: Seque
             None: CANCELLED,
             "Customer timedout": CUSTOMER_TIMEOUT,
             "Barista timedout": BARISTA_TIMEOUT,
+            "Shop closed": CLOSED_AT_END,
         }.get(reason)
     return None
 

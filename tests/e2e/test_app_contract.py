@@ -282,6 +282,9 @@ def test_no_answer_of_any_route_carries_a_task_token_or_an_execution_id(served, 
     apps["customer"].call("GET", "orders", "/myOrders")
     apps["admin"].call("GET", "orders", "/orders", params={"state": "CREATED"})
     assert order(cloud, order_id)["TaskToken"]  # the secret exists, and stays where it is
+    # Last, as the day ends: it closes the shop and cancels every open order (their tokens stay stored).
+    ended = apps["admin"].call("POST", "config", "/store/end-of-day")
+    assert ended.status_code == 200 and ended.json()["cancelled"] >= 1
 
     routes = {(service, method, route) for service, method, route, _ in seen}
     assert routes >= declared_routes(cloud), "a route of the stack was never called by this module"

@@ -163,3 +163,15 @@ def test_a_run_that_did_not_succeed_is_reported_with_its_error_cause_and_state()
 
     assert "'States.Runtime'" in report and "'no status'" in report and "'ListExecutions'" in report
     assert simulator._failure_of({**run, "status": "SUCCEEDED"}, visited) == ""
+
+
+def test_a_day_ends_with_a_few_orders_still_open_which_the_end_of_day_cancels():
+    day = plan(50, seed=3)
+    *_, last = day.waves
+    assert last.kind == simulator.CLOSING_WAVE
+    assert 2 <= len(last.customers) <= 4
+    assert {c.expected for c in last.customers} == {simulator.CLOSED_AT_END}
+    assert all(c.admission == simulator.ADMITTED and c.barista_actions == () for c in last.customers)
+    assert sum(len(wave.customers) for wave in day.waves) == 50
+    assert not any(wave.kind == simulator.CLOSING_WAVE for wave in plan(50, seed=3, end_of_day=False).waves)
+    assert not any(wave.kind == simulator.CLOSING_WAVE for wave in plan(5, seed=3).waves)  # too small a day
