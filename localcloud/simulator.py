@@ -22,7 +22,6 @@ messages included).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import secrets
@@ -103,6 +102,7 @@ class DayShape:
     peak_excess: tuple[int, int] = (1, 3)
     closed_wave_sizes: tuple[int, int] = (2, 4)
     open_at_close: tuple[int, int] = (2, 4)  # orders still open when the staff end the day
+    second_scan: float = 0.05  # of admitted customers, who scan again while their order is still open
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ class Customer:
     barista_id: str = ""
     barista_actions: tuple[str, ...] = ()
     at_closing: bool = False  # still open when the staff end the day (POST /store/end-of-day)
+    second_scan: bool = False  # scans again while this order is open: refused, no token taken
 
     @property
     def drink(self) -> str | None:
@@ -163,6 +164,10 @@ class DayPlan:
 
     def expected_sales(self) -> Counter[str]:
         return Counter(customer.drink for customer in self.customers if customer.drink)
+
+    @property
+    def second_scans(self) -> int:
+        return sum(1 for c in self.customers if c.admission == ADMITTED and c.second_scan)
 
     @property
     def invalid_attempts(self) -> int:
@@ -261,7 +266,7 @@ def plan_day(
             size, kind = min(left, rng.randint(*shape.wave_sizes), capacity), NORMAL_WAVE
             if close_at is not None and placed < close_at:
                 size = min(size, close_at - placed) or size
-        customers = []
+        customers: list[Customer] = []
         for position in range(size):
             if kind == CLOSED_WAVE:
                 admission = CLOSED
@@ -270,7 +275,11 @@ def plan_day(
             else:
                 admission = ADMITTED
             order_id = _unique_id(rng, taken, id_prefix)
-            customers.append(_customer(rng, order_id, admission, menu, shape, rush=kind == PEAK_WAVE))
+            customer = _customer(rng, order_id, admission, menu, shape, rush=kind == PEAK_WAVE)
+            # Drawn apart from the day's other choices, so the rest of a seeded plan stays as it was.
+            if admission == ADMITTED and random.Random(f"{seed}:{order_id}").random() < shape.second_scan:
+                customer = replace(customer, second_scan=True)
+            customers.append(customer)
         waves.append(Wave(len(waves), kind, tuple(customers)))
         placed += size
     if at_close:
@@ -331,6 +340,7 @@ class DayResult:
     plan: DayPlan
     outcomes: dict[str, str] = field(default_factory=dict)  # order id -> observed outcome
     invalid_rejections: int = 0
+    second_orders_refused: int = 0
     sales: Counter[str] = field(default_factory=Counter)  # metrics table, this day's increments
     total_sales: int = 0
     dashboard: dict[str, float] = field(default_factory=dict)
@@ -410,12 +420,8 @@ def day_qr_settings(config: Mapping[str, Any], repo: Path | None = None) -> dict
     return {key: value for key, value in DAY_QR_SETTINGS.items() if f"{project}:{key}" not in given}
 
 
-PHONES = 16  # customer accounts the day's customers sign in with (a phone may order more than once)
+SECOND_ORDER_REFUSED = 409
 INVALID_CODE = {"error": "Invalid code"}
-
-
-def _digest(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
 @dataclass
@@ -424,22 +430,19 @@ class ShopApps:
 
     display: AppClient
     baristas: dict[str, AppClient]
-    phones: list[AppClient]
+    phones: dict[str, AppClient]  # each customer's own phone, by the plan's user id
 
     def phone_of(self, customer: Customer) -> AppClient:
-        return self.phones[_digest(customer.user_id) % len(self.phones)]
-
-    def orders_per_phone(self, plan: DayPlan) -> int:
-        """The most scans any one phone makes in the day: the per-customer limit that never refuses them."""
-        scans = Counter(_digest(c.user_id) % len(self.phones) for c in plan.customers)
-        return max(scans.values(), default=1)
+        return self.phones[customer.user_id]
 
     def barista(self, barista_id: str) -> AppClient:
         return self.baristas[barista_id]
 
 
-def sign_in_apps(cloud: Any, settings: dict[str, Any], plan: DayPlan, phones: int = PHONES) -> ShopApps:
-    """Create the day's staff and customer accounts in the stack's pool and sign each app in over HTTP."""
+def sign_in_apps(cloud: Any, settings: dict[str, Any], plan: DayPlan) -> ShopApps:
+    """Create the day's staff and customer accounts in the stack's pool and sign each app in over HTTP:
+    every customer orders from a phone of their own, as at a conference (the config item's
+    ``maxOrdersPerUser`` counts per customer)."""
     from localcloud.emulator.cognito import create_user
 
     pool = cloud.outputs["userPoolId"]
@@ -455,7 +458,7 @@ def sign_in_apps(cloud: Any, settings: dict[str, Any], plan: DayPlan, phones: in
     return ShopApps(
         display=account(f"display@{domain}", ("admin",)),
         baristas={b: account(f"{b}@{domain}", ("admin",)) for b in barista_ids},
-        phones=[account(f"phone-{i}@{domain}") for i in range(max(1, phones))],
+        phones={c.user_id: account(f"phone-{c.user_id}@{domain}") for c in plan.customers},
     )
 
 
@@ -500,6 +503,7 @@ class DayDriver:
         self.virtual = bool(getattr(cloud.clock, "virtual", False))
         self.problems: list[str] = []
         self.invalid_rejections = 0
+        self.second_orders_refused = 0
         self._lock = threading.Lock()
         self._started = time.perf_counter()
         # For the report: the shop's running orders per wave, and when each order was scanned, ordered and
@@ -595,8 +599,28 @@ class DayDriver:
             if answer.status_code == 200 and "orderId" in body:
                 self.order_ids[customer.order_id] = body["orderId"]
                 self._moment(customer, "scanned")
+                if customer.second_scan:
+                    self._scan_again(customer, phone, code)
             else:
                 self._problem(f"customer {customer.order_id}: the scan answered {answer.status_code} {body}")
+
+    def _scan_again(self, customer: Customer, phone: AppClient, code: str) -> None:
+        """A customer with an order open scans again: refused, and the display's tokens stay as they were."""
+        before = self._tokens_left()
+        again = phone.call("POST", "validator", "/qr-code", params={"token": code})
+        if again.status_code == SECOND_ORDER_REFUSED and before == self._tokens_left():
+            with self._lock:
+                self.second_orders_refused += 1
+        else:
+            self._problem(
+                f"customer {customer.order_id}: a second scan while the order is open answered "
+                f"{again.status_code} {again.text[:200]} (tokens {before} -> {self._tokens_left()})"
+            )
+
+    def _tokens_left(self) -> int:
+        with self.cloud.recorder.paused():  # the test's look at the display, not a request of the day
+            answer = self.apps.display.call("GET", "validator", "/qr-code")
+        return int(answer.json()["bucket"]["availableTokens"])
 
     # ----------------------------------------------------------------------- journeys
 
@@ -820,13 +844,6 @@ def run_day(
         settings = settings_document(cloud.outputs, front, {})
         with cloud.recorder.paused():
             apps = sign_in_apps(cloud, settings, plan)
-            # The staff's setting for a day of shared phones (the config item's maxOrdersPerUser): each of
-            # a phone's customers may order, however their orders overlap.
-            cloud.table("shop-data-config").update_item(
-                Key={"PK": "config"},
-                UpdateExpression="SET maxOrdersPerUser = :limit",
-                ExpressionAttributeValues={":limit": apps.orders_per_phone(plan)},
-            )
         return _run_day(cloud, plan, apps, workers=workers, progress=progress)
 
 
@@ -869,6 +886,7 @@ def _run_day(
         )
         result.messages = Counter(topic_group(m.topic) for m in cloud.published()[published_before:])
         result.invalid_rejections = driver.invalid_rejections
+        result.second_orders_refused = driver.second_orders_refused
         result.problems = list(driver.problems)
         result.order_ids = dict(driver.order_ids)
         result.timeline = list(driver.timeline)
@@ -1090,6 +1108,7 @@ def render_summary(console: Any, result: DayResult, months: tuple[Any, Any]) -> 
     for outcome in OUTCOMES:
         outcomes.add_row(outcome, str(counts[outcome]), str(expected[outcome]))
     outcomes.add_row("invalid drinks refused", str(result.invalid_rejections), str(plan.invalid_attempts))
+    outcomes.add_row("second orders refused", str(result.second_orders_refused), str(plan.second_scans))
     console.print(outcomes)
     completed = counts[COMPLETED]
     prices = costs.PriceList.load()
@@ -1142,6 +1161,7 @@ def render(
     for outcome in OUTCOMES:
         summary.add_row(outcome, str(counts[outcome]), str(expected[outcome]))
     summary.add_row("invalid drinks refused", str(result.invalid_rejections), str(plan.invalid_attempts))
+    summary.add_row("second orders refused", str(result.second_orders_refused), str(plan.second_scans))
     console.print(summary)
 
     sales = Table(title="Metrics table (this day's increments)")

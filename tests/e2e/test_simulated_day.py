@@ -17,6 +17,9 @@ def test_a_fifty_order_day_keeps_every_invariant(local_cloud):
     assert result.counts == plan.expected_outcomes()
     assert result.total_sales == sum(plan.expected_sales().values())
     assert result.invalid_rejections == plan.invalid_attempts
+    # Shop operations: a customer's second scan is refused; the day ends with orders open, then cancelled.
+    assert result.second_orders_refused == plan.second_scans > 0
+    assert result.counts[simulator.CLOSED_AT_END] == plan.expected_outcomes()[simulator.CLOSED_AT_END] > 0
     assert result.usage.sfn_express_requests > 0
     assert result.order_manager_runs.state_transitions > result.order_manager_runs.requests
     # Through the front door: every scan, order and barista action was an API request, and the apps heard.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -175,3 +176,12 @@ def test_a_day_ends_with_a_few_orders_still_open_which_the_end_of_day_cancels():
     assert sum(len(wave.customers) for wave in day.waves) == 50
     assert not any(wave.kind == simulator.CLOSING_WAVE for wave in plan(50, seed=3, end_of_day=False).waves)
     assert not any(wave.kind == simulator.CLOSING_WAVE for wave in plan(5, seed=3).waves)  # too small a day
+
+
+def test_a_few_admitted_customers_try_a_second_order_and_the_rest_of_the_plan_is_unchanged():
+    day = plan(200, seed=11)
+    second = [c for c in day.customers if c.second_scan]
+    assert second and all(c.admission == simulator.ADMITTED for c in second)
+    assert day.second_scans == len(second) < len(day.customers) // 5
+    alone = plan(200, seed=11, shape=simulator.DayShape(second_scan=0.0))
+    assert [replace(c, second_scan=False) for c in day.customers] == alone.customers
