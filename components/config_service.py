@@ -120,7 +120,7 @@ class ConfigService(pulumi.ComponentResource):
         close_the_day = Route(
             "POST",
             "/store/end-of-day",
-            FunctionProxy(function_name=self.end_of_day.name, invoke_arn=self.end_of_day.invoke_arn),
+            FunctionProxy.of(self.end_of_day),
             scopes=(ADMIN_SCOPE,),
         )
         self.api = RestApi(

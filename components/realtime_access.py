@@ -125,7 +125,7 @@ class RealtimeAccess(pulumi.ComponentResource):
                 Route(
                     "POST",
                     "/realtime",
-                    FunctionProxy(function_name=self.attach.name, invoke_arn=self.attach.invoke_arn),
+                    FunctionProxy.of(self.attach),
                     scopes=(ADMIN_SCOPE,),
                 )
             ],

@@ -93,6 +93,11 @@ class FunctionProxy:
     function_name: pulumi.Input[str]
     invoke_arn: pulumi.Input[str]
 
+    @classmethod
+    def of(cls, function: Any) -> FunctionProxy:
+        """The proxy integration of a `LambdaFunction` (anything with ``name`` and ``invoke_arn``)."""
+        return cls(function_name=function.name, invoke_arn=function.invoke_arn)
+
 
 @dataclass(frozen=True)
 class Route:

@@ -111,11 +111,11 @@ class ValidatorService(pulumi.ComponentResource):
         self.api = RestApi(
             f"{name}-api",
             routes=[
-                Route("GET", "/qr-code", self._proxy(self.get_qr_code), scopes=(ADMIN_SCOPE,)),
+                Route("GET", "/qr-code", FunctionProxy.of(self.get_qr_code), scopes=(ADMIN_SCOPE,)),
                 Route(
                     "POST",
                     "/qr-code",
-                    self._proxy(self.verify_qr_code),
+                    FunctionProxy.of(self.verify_qr_code),
                     scopes=(ADMIN_SCOPE,),
                     query=("token",),
                 ),
@@ -127,7 +127,3 @@ class ValidatorService(pulumi.ComponentResource):
         )
         self.endpoint = self.api.endpoint
         self.register_outputs({"endpoint": self.endpoint, "table": self.table.name})
-
-    @staticmethod
-    def _proxy(function: LambdaFunction) -> FunctionProxy:
-        return FunctionProxy(function_name=function.name, invoke_arn=function.invoke_arn)
