@@ -49,7 +49,10 @@ def _claims_of(token: str) -> dict[str, Any]:
 @app.post("/realtime")
 def attach_realtime_policy() -> Response | dict[str, Any]:
     claims = app.current_event.request_context.authorizer.claims or {}
-    body = app.current_event.json_body if app.current_event.body else None
+    try:
+        body = json.loads(app.current_event.body) if app.current_event.body else None
+    except ValueError:
+        body = None
     token = body.get("idToken") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         return _refused(400, 'The body must be {"idToken": "<your Cognito ID token>"}')

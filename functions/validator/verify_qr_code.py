@@ -117,6 +117,9 @@ def _release_stale_claims(user_id: str, now_ms: int) -> None:
             }
         )
         orders = {item["SK"]: item for item in answer["Responses"].get(ORDER_TABLE, [])}
+        # Orders DynamoDB left unread this time count as still open: a claim is never dropped on a guess.
+        for key in answer.get("UnprocessedKeys", {}).get(ORDER_TABLE, {}).get("Keys", []):
+            orders[key["SK"]] = {"ORDERSTATE": "CREATED"}
     if gone := stale(entries, orders, now_ms, CLAIM_GRACE_MS):
         counting.update_item(
             Key=key,

@@ -174,6 +174,16 @@ def test_attaching_twice_changes_nothing_and_another_users_id_token_is_refused(s
         timeout=30,
     )
     assert no_body.status_code == 400
+    not_json = requests.post(
+        settings["outputs"]["APIGWEndpointRealtime"] + "/realtime",
+        headers={"Authorization": f"Bearer {customer.tokens['AccessToken']}"},
+        data="{not json",
+        timeout=30,
+    )
+    assert (not_json.status_code, not_json.json()) == (
+        400,
+        {"error": 'The body must be {"idToken": "<your Cognito ID token>"}'},
+    )
 
 
 def _upgrade(settings: dict[str, Any], path: str) -> int:
