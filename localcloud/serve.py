@@ -215,7 +215,6 @@ def serving(
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto's server mode, as its ThreadedMotoServer builds it, on a loop that stops within 50 ms: with
     # the library's half-second poll every served stack took up to a second to shut down.
-    gateway = _device_gateway() if outputs and "userPoolId" in outputs else None
     aws_app = DomainDispatcherApplication(create_backend_app)
     aws = make_server(HOST, aws_port, aws_app, threaded=True, request_handler=MotoRequestHandler)
     stopped = threading.Event()
@@ -224,6 +223,12 @@ def serving(
         mounts[JOURNEY_PATH] = journey_app(outputs)
     app = DispatcherMiddleware(rest_api_app(), mounts)
     api = make_server(HOST, api_port, app, threaded=True)
+    try:  # started last: nothing that could still fail leaves a broker process behind
+        gateway = _device_gateway() if outputs and "userPoolId" in outputs else None
+    except BaseException:
+        aws.server_close()
+        api.server_close()
+        raise
     try:
         with _served(aws, "localcloud-aws-endpoint"), _served(api, "localcloud-rest-apis"):
             try:

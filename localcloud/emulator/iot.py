@@ -487,18 +487,21 @@ class Broker:
             f"user {getpass.getuser()}",  # as root mosquitto would switch users and lose its files
         ]
         config.write_text("\n".join(lines) + "\n")
-        self.process = subprocess.Popen(
-            [executable, "-c", str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        errors = workdir / "mosquitto.stderr"
+        with errors.open("wb") as stderr:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                [executable, "-c", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + BROKER_START_SECONDS
         while not _accepts(self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"mosquitto did not start: {self.process.stderr.read().decode()[-500:]}")
+                said = " ".join(p.read_text(errors="replace") for p in (self.log, errors) if p.exists())
+                raise RuntimeError(f"mosquitto did not start: {said[-500:]}")
             time.sleep(0.02)
 
     def stop(self) -> None:
@@ -509,12 +512,23 @@ class Broker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
 
 
 BROKER_START_SECONDS = 10
+BROKER_START_ATTEMPTS = 3
 HOST = "127.0.0.1"
+
+
+def _started_broker(executable: str, workdir: Path) -> Broker:
+    """A running broker: another process may take the free port between choosing it and mosquitto binding
+    it, so a failed start is tried again on another port."""
+    for attempt in range(1, BROKER_START_ATTEMPTS + 1):
+        try:
+            return Broker(executable, workdir)
+        except RuntimeError:
+            if attempt == BROKER_START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _free_port() -> int:
@@ -589,41 +603,44 @@ class DeviceGateway:
 
         self._workdir = Path(tempfile.mkdtemp(prefix="localcloud-iot-"))
         self.refusals: list[Refusal] = []
-        self.broker = Broker(mosquitto, self._workdir)
-        self.certificate, key_file, self.spki_sha256 = _certificate(self._workdir)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.certificate, key_file)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="localcloud-iot-gateway", daemon=True
-        )
-        self._thread.start()
-
-        async def start() -> Any:
-            return await serve(
-                self._connection,
-                HOST,
-                0,
-                ssl=context,
-                process_request=self._admit,
-                select_subprotocol=_subprotocol,
-                compression=None,
+        self.broker = _started_broker(mosquitto, self._workdir)
+        try:
+            self.certificate, key_file, self.spki_sha256 = _certificate(self._workdir)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.certificate, key_file)
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(
+                target=self._loop.run_forever, name="localcloud-iot-gateway", daemon=True
             )
+            self._thread.start()
 
-        self._server = asyncio.run_coroutine_threadsafe(start(), self._loop).result(timeout=10)
-        self.port = self._server.sockets[0].getsockname()[1]
-        self.address = f"{HOST}:{self.port}"
-        connected = threading.Event()
-        self._bridge = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="localcloud-publisher")
-        self._bridge.on_connect = lambda *_: connected.set()
-        self._bridge.connect(HOST, self.broker.port)
-        self._bridge.loop_start()
-        if not connected.wait(BROKER_START_SECONDS):
-            self.stop()
-            raise RuntimeError("the IoT bridge could not connect to mosquitto")
-        self._unsubscribe = subscribe(
-            lambda message: self._bridge.publish(message.topic, message.raw, BRIDGE_QOS)
-        )
+            async def start() -> Any:
+                return await serve(
+                    self._connection,
+                    HOST,
+                    0,
+                    ssl=context,
+                    process_request=self._admit,
+                    select_subprotocol=_subprotocol,
+                    compression=None,
+                )
+
+            self._server = asyncio.run_coroutine_threadsafe(start(), self._loop).result(timeout=10)
+            self.port = self._server.sockets[0].getsockname()[1]
+            self.address = f"{HOST}:{self.port}"
+            connected = threading.Event()
+            self._bridge = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="localcloud-publisher")
+            self._bridge.on_connect = lambda *_: connected.set()
+            self._bridge.connect(HOST, self.broker.port)
+            self._bridge.loop_start()
+            if not connected.wait(BROKER_START_SECONDS):
+                raise RuntimeError("the IoT bridge could not connect to mosquitto")
+            self._unsubscribe = subscribe(
+                lambda message: self._bridge.publish(message.topic, message.raw, BRIDGE_QOS)
+            )
+        except BaseException:
+            self.stop()  # whatever started is stopped: no broker process outlives a failed start
+            raise
         global _gateway_address
         _gateway_address = self.address
 
@@ -724,8 +741,9 @@ class DeviceGateway:
                 await self._server.wait_closed()
 
             asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        if hasattr(self, "_thread"):
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
         self.broker.stop()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
